@@ -1,0 +1,91 @@
+import { CONFLICT_POLICIES, ConflictPolicy, DEFAULTS, ENV } from './contract';
+
+export interface ReplicaTarget {
+  readonly region: string;
+  readonly tableName: string;
+}
+
+export interface ReplicatorConfig {
+  readonly targets: readonly ReplicaTarget[];
+  readonly conflictPolicy: ConflictPolicy;
+  readonly replicateTtlDeletes: boolean;
+  /** Undefined when metrics are off. */
+  readonly metricsNamespace?: string;
+  readonly maxConcurrency: number;
+}
+
+/** Bad configuration: no retry can fix it, so the handler throws it instead of reporting items. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads the handler's configuration from environment variables, naming the fix for every bad value. */
+export function parseConfig(env: Env): ReplicatorConfig {
+  return {
+    targets: parseTargets(env[ENV.replicaTargets]),
+    conflictPolicy: parseConflictPolicy(env[ENV.conflictPolicy]),
+    replicateTtlDeletes: parseBoolean(ENV.replicateTtlDeletes, env[ENV.replicateTtlDeletes], DEFAULTS.replicateTtlDeletes),
+    metricsNamespace: env[ENV.metricsNamespace]?.trim() || undefined,
+    maxConcurrency: parseConcurrency(env[ENV.maxConcurrency]),
+  };
+}
+
+function parseTargets(raw: string | undefined): ReplicaTarget[] {
+  const example = `for example ${ENV.replicaTargets}='[{"region":"eu-west-1","tableName":"Users-eu-west-1"}]'`;
+  if (!raw?.trim()) throw new ConfigError(`${ENV.replicaTargets} is not set: set it to a JSON array of replica targets, ${example}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`${ENV.replicaTargets} is not valid JSON (${(err as Error).message}): ${example}`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    throw new ConfigError(`${ENV.replicaTargets} must be a non-empty JSON array of targets, ${example}`);
+  }
+  const seen = new Set<string>();
+  return parsed.map((entry: unknown, i) => {
+    const { region, tableName } = (entry ?? {}) as Record<string, unknown>;
+    if (typeof region !== 'string' || !REGION.test(region)) {
+      throw new ConfigError(`${ENV.replicaTargets}[${i}].region is ${JSON.stringify(region)}: use an AWS region name such as "eu-west-1"`);
+    }
+    if (typeof tableName !== 'string' || !TABLE_NAME.test(tableName)) {
+      throw new ConfigError(
+        `${ENV.replicaTargets}[${i}].tableName is ${JSON.stringify(tableName)}: use a DynamoDB table name of 3-255 characters from A-Z a-z 0-9 _ - .`,
+      );
+    }
+    const id = `${region}/${tableName}`;
+    if (seen.has(id)) throw new ConfigError(`${ENV.replicaTargets} lists ${id} twice: list each replica table once`);
+    seen.add(id);
+    return { region, tableName };
+  });
+}
+
+function parseConflictPolicy(raw: string | undefined): ConflictPolicy {
+  const value = raw?.trim() || DEFAULTS.conflictPolicy;
+  if (!(CONFLICT_POLICIES as readonly string[]).includes(value)) {
+    throw new ConfigError(`${ENV.conflictPolicy} is ${JSON.stringify(raw)}: use one of ${CONFLICT_POLICIES.join(', ')}`);
+  }
+  return value as ConflictPolicy;
+}
+
+function parseBoolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+  const value = raw?.trim().toLowerCase();
+  if (!value) return fallback;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ConfigError(`${name} is ${JSON.stringify(raw)}: use true or false`);
+}
+
+function parseConcurrency(raw: string | undefined): number {
+  if (!raw?.trim()) return DEFAULTS.maxConcurrency;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 1000) {
+    throw new ConfigError(`${ENV.maxConcurrency} is ${JSON.stringify(raw)}: use a whole number from 1 to 1000`);
+  }
+  return value;
+}

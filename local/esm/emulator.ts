@@ -1,0 +1,358 @@
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, ShardIteratorType } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { performance } from 'node:perf_hooks';
+import { readBatchResponse } from './batch-response';
+import { DiscardCondition, onFailureMessage, OnFailureDestination } from './on-failure';
+import { LAMBDA_DEFAULTS, MappingSettings, validateSettings } from './options';
+import { ShardInfo, shardsReadyToStart } from './shard-lineage';
+import { toLambdaRecord } from './stream-events';
+
+export interface EmulatorOptions extends Partial<MappingSettings> {
+  readonly streamArn: string;
+  /** Region the source table lives in: the records' awsRegion. */
+  readonly region: string;
+  readonly streams: Pick<DynamoDBStreamsClient, 'send'>;
+  /** The function. Events and responses cross a JSON boundary, as with Lambda. */
+  readonly invoke: (event: DynamoDBStreamEvent) => Promise<unknown>;
+  readonly functionArn?: string;
+  readonly onFailure?: OnFailureDestination;
+  /** Lambda polls each shard 4 times a second. */
+  readonly pollIntervalMs?: number;
+  readonly discoveryIntervalMs?: number;
+  /** Pause before retrying a failed batch (Lambda's is undocumented). */
+  readonly retryDelayMs?: number;
+  /** Wall clock in ms; replaceable so tests can age records. */
+  readonly clock?: () => number;
+  readonly log?: (line: Record<string, unknown>) => void;
+}
+
+export interface EmulatorStats {
+  invocations: number;
+  failedInvocations: number;
+  recordsCommitted: number;
+  recordsDiscarded: number;
+  onFailureMessages: number;
+  /** Lambda's IteratorAge: now minus the last record's ApproximateCreationDateTime, at invocation. */
+  iteratorAgeMs: number;
+  maxIteratorAgeMs: number;
+  shardsFinished: number;
+}
+
+/** Lambda's synchronous invocation payload limit. */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+interface ShardState {
+  readonly info: ShardInfo;
+  iterator?: string;
+  /** Records read but not yet committed, in stream order. */
+  readonly buffer: DynamoDBRecord[];
+  readonly sizes: number[];
+  lastReadSeq?: string;
+  committedSeq?: string;
+  /** Bisection stack: sizes of the sub-batches still to run, head first. */
+  ranges: number[];
+  attempts: number;
+  windowStart: number;
+  /** performance.now() at the start of the latest poll that found nothing left to do. */
+  idleSince: number;
+  finished: boolean;
+}
+
+/**
+ * A Lambda event source mapping for one DynamoDB stream, run in-process: shard discovery with
+ * parent-before-child order, batching, partial batch responses, bisection, bounded retries,
+ * maximum record age and an on-failure destination, as documented for Lambda.
+ */
+export class EventSourceMappingEmulator {
+  readonly settings: MappingSettings;
+  readonly stats: EmulatorStats = {
+    invocations: 0,
+    failedInvocations: 0,
+    recordsCommitted: 0,
+    recordsDiscarded: 0,
+    onFailureMessages: 0,
+    iteratorAgeMs: 0,
+    maxIteratorAgeMs: 0,
+    shardsFinished: 0,
+  };
+  private readonly shards = new Map<string, ShardState>();
+  private readonly loops: Promise<void>[] = [];
+  private running = false;
+  private firstDiscovery = true;
+  private lastDiscovery = -Infinity;
+  private readonly clock: () => number;
+  private readonly log: (line: Record<string, unknown>) => void;
+
+  constructor(private readonly opts: EmulatorOptions) {
+    this.settings = validateSettings({ ...LAMBDA_DEFAULTS, ...definedOnly(opts) });
+    this.clock = opts.clock ?? Date.now;
+    this.log = opts.log ?? ((l) => console.error(JSON.stringify(l)));
+  }
+
+  get functionArn(): string {
+    return this.opts.functionArn ?? `arn:aws:lambda:${this.opts.region}:000000000000:function:replicate`;
+  }
+
+  /** Committed position per shard: the last sequence number that will not be delivered again. */
+  checkpoints(): Record<string, string | undefined> {
+    return Object.fromEntries([...this.shards].map(([id, s]) => [id, s.committedSeq]));
+  }
+
+  start(): this {
+    if (this.running) return this;
+    this.running = true;
+    this.loops.push(this.discoveryLoop());
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  /** Resolves once every record written before the call has been committed or discarded. */
+  async waitForIdle(timeoutMs = 30_000): Promise<void> {
+    const since = performance.now();
+    const deadline = since + timeoutMs;
+    while (performance.now() < deadline) {
+      const shardsIdle = [...this.shards.values()].every((s) => s.finished || (s.buffer.length === 0 && s.idleSince > since));
+      if (this.lastDiscovery > since && this.shards.size > 0 && shardsIdle) return;
+      await sleep(20);
+    }
+    throw new Error(`event source mapping not idle after ${timeoutMs} ms: ${JSON.stringify(this.stats)}`);
+  }
+
+  private async discoveryLoop(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.discover();
+      } catch (err) {
+        this.log({ level: 'warn', msg: 'DescribeStream failed', error: String(err) });
+      }
+      await sleep(this.opts.discoveryIntervalMs ?? 1000, () => !this.running);
+    }
+    await Promise.all(this.loops.slice(1));
+  }
+
+  private async discover(): Promise<void> {
+    const started = performance.now();
+    const listed: (ShardInfo & { closed: boolean })[] = [];
+    let ExclusiveStartShardId: string | undefined;
+    do {
+      const { StreamDescription: d } = await this.opts.streams.send(new DescribeStreamCommand({ StreamArn: this.opts.streamArn, ExclusiveStartShardId }));
+      for (const s of d?.Shards ?? []) {
+        listed.push({ shardId: s.ShardId!, parentShardId: s.ParentShardId, closed: !!s.SequenceNumberRange?.EndingSequenceNumber });
+      }
+      ExclusiveStartShardId = d?.LastEvaluatedShardId;
+    } while (ExclusiveStartShardId);
+
+    const latestAtStart = this.firstDiscovery && this.settings.startingPosition === 'LATEST';
+    this.firstDiscovery = false;
+    const startedIds = new Set(this.shards.keys());
+    const finished = new Set([...this.shards].filter(([, s]) => s.finished).map(([id]) => id));
+    for (const info of shardsReadyToStart(listed, startedIds, finished)) {
+      const state = this.newShard(info);
+      this.shards.set(info.shardId, state);
+      const closed = listed.find((s) => s.shardId === info.shardId)!.closed;
+      if (latestAtStart && closed) {
+        state.finished = true; // LATEST: history before the mapping started is not read
+        continue;
+      }
+      this.loops.push(this.shardLoop(state, latestAtStart ? 'LATEST' : 'TRIM_HORIZON'));
+    }
+    this.lastDiscovery = started;
+  }
+
+  private newShard(info: ShardInfo): ShardState {
+    return { info, buffer: [], sizes: [], ranges: [], attempts: 0, windowStart: 0, idleSince: -Infinity, finished: false };
+  }
+
+  private async shardLoop(shard: ShardState, initial: ShardIteratorType): Promise<void> {
+    const poll = this.opts.pollIntervalMs ?? 250;
+    try {
+      shard.iterator = await this.iteratorFor(shard, initial);
+      while (this.running) {
+        const pollStart = performance.now();
+        if (shard.iterator && shard.buffer.length < this.settings.batchSize) await this.read(shard);
+        if (shard.buffer.length === 0) {
+          if (!shard.iterator) {
+            shard.finished = true;
+            this.stats.shardsFinished++;
+            return;
+          }
+          shard.idleSince = pollStart;
+          await sleep(poll, () => !this.running);
+          continue;
+        }
+        const windowEnds = shard.windowStart + this.settings.maximumBatchingWindowInSeconds * 1000;
+        if (shard.iterator && shard.buffer.length < this.settings.batchSize && this.clock() < windowEnds) {
+          await sleep(Math.min(poll, windowEnds - this.clock()), () => !this.running);
+          continue;
+        }
+        await this.deliverHead(shard);
+      }
+    } catch (err) {
+      this.log({ level: 'error', msg: 'shard reader stopped', shardId: shard.info.shardId, error: String(err) });
+      throw err;
+    }
+  }
+
+  private async iteratorFor(shard: ShardState, type: ShardIteratorType): Promise<string | undefined> {
+    const after = shard.lastReadSeq;
+    const { ShardIterator } = await this.opts.streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.opts.streamArn,
+        ShardId: shard.info.shardId,
+        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: type }),
+      }),
+    );
+    return ShardIterator;
+  }
+
+  private async read(shard: ShardState): Promise<void> {
+    let out;
+    try {
+      out = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 1000 }));
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'ExpiredIteratorException') {
+        shard.iterator = await this.iteratorFor(shard, 'TRIM_HORIZON');
+        return;
+      }
+      if (name === 'TrimmedDataAccessException') {
+        this.log({ level: 'warn', msg: 'records trimmed before they were read; resuming at TRIM_HORIZON', shardId: shard.info.shardId });
+        shard.lastReadSeq = undefined;
+        shard.iterator = await this.iteratorFor(shard, 'TRIM_HORIZON');
+        return;
+      }
+      this.log({ level: 'warn', msg: 'GetRecords failed', shardId: shard.info.shardId, error: String(err) });
+      await sleep(this.opts.pollIntervalMs ?? 250);
+      return;
+    }
+    shard.iterator = out.NextShardIterator ?? undefined;
+    const records = out.Records ?? [];
+    if (records.length > 0 && shard.buffer.length === 0) shard.windowStart = this.clock();
+    for (const r of records) {
+      const rec = toLambdaRecord(r, this.opts.streamArn, this.opts.region);
+      shard.buffer.push(rec);
+      shard.sizes.push(Buffer.byteLength(JSON.stringify(rec)));
+      shard.lastReadSeq = rec.dynamodb!.SequenceNumber;
+    }
+  }
+
+  /** Invokes the function with the batch at the head of the shard and acts on the answer. */
+  private async deliverHead(shard: ShardState): Promise<void> {
+    const s = this.settings;
+    const limit = Math.min(shard.ranges[0] ?? s.batchSize, shard.buffer.length);
+    let n = 0;
+    for (let bytes = 0; n < limit && (n === 0 || bytes + shard.sizes[n]! <= MAX_PAYLOAD_BYTES); n++) bytes += shard.sizes[n]!;
+    const batch = shard.buffer.slice(0, n);
+
+    if (s.maximumRecordAgeInSeconds >= 0) {
+      const tooOld = batch.filter((r) => this.clock() - r.dynamodb!.ApproximateCreationDateTime! * 1000 > s.maximumRecordAgeInSeconds * 1000);
+      if (tooOld.length > 0) {
+        const expired = batch.slice(0, batch.indexOf(tooOld[tooOld.length - 1]!) + 1);
+        await this.discard(shard, expired, 'RecordAgeExceeded', Math.max(1, shard.attempts));
+        return;
+      }
+    }
+
+    const seqs = batch.map((r) => r.dynamodb!.SequenceNumber!);
+    let response: unknown;
+    let thrown: unknown;
+    this.stats.invocations++;
+    const lastCreated = batch[batch.length - 1]!.dynamodb!.ApproximateCreationDateTime! * 1000;
+    this.stats.iteratorAgeMs = Math.max(0, this.clock() - lastCreated);
+    this.stats.maxIteratorAgeMs = Math.max(this.stats.maxIteratorAgeMs, this.stats.iteratorAgeMs);
+    try {
+      const event: DynamoDBStreamEvent = JSON.parse(JSON.stringify({ Records: batch }));
+      response = JSON.parse(JSON.stringify((await this.opts.invoke(event)) ?? null));
+    } catch (err) {
+      thrown = err;
+    }
+    shard.windowStart = this.clock();
+
+    if (thrown !== undefined) {
+      this.stats.failedInvocations++;
+      this.log({ level: 'warn', msg: 'function error', shardId: shard.info.shardId, records: n, error: String(thrown) });
+      if (s.bisectBatchOnFunctionError && n > 1) {
+        const half = Math.ceil(n / 2);
+        shard.ranges.splice(0, shard.ranges.length ? 1 : 0, half, n - half);
+        return; // splitting does not count toward the retry quota
+      }
+      return this.retryOrDiscard(shard, batch, 'Unhandled');
+    }
+
+    const verdict = readBatchResponse(response, seqs, s.reportBatchItemFailures);
+    if (verdict.kind === 'success') {
+      this.commit(shard, n);
+      shard.attempts = 0;
+      shard.ranges.shift();
+      return;
+    }
+    this.stats.failedInvocations++;
+    if (verdict.kind === 'failure') {
+      this.log({ level: 'warn', msg: 'invalid batch response; whole batch failed', shardId: shard.info.shardId, reason: verdict.reason });
+      return this.retryOrDiscard(shard, batch, null);
+    }
+    const at = seqs.indexOf(verdict.seq);
+    this.commit(shard, at);
+    if (s.bisectBatchOnFunctionError) shard.ranges.splice(0, shard.ranges.length ? 1 : 0, n - at);
+    else shard.ranges = [];
+    return this.retryOrDiscard(shard, batch.slice(at), null);
+  }
+
+  private async retryOrDiscard(shard: ShardState, failed: DynamoDBRecord[], functionError: 'Unhandled' | null): Promise<void> {
+    shard.attempts++;
+    const max = this.settings.maximumRetryAttempts;
+    if (max >= 0 && shard.attempts > max) {
+      await this.discard(shard, failed, 'RetryAttemptsExhausted', shard.attempts, functionError);
+      return;
+    }
+    await sleep(this.opts.retryDelayMs ?? 100, () => !this.running);
+  }
+
+  private async discard(shard: ShardState, records: DynamoDBRecord[], condition: DiscardCondition, invokeCount: number, functionError?: 'Unhandled' | null): Promise<void> {
+    if (this.opts.onFailure) {
+      const message = onFailureMessage({
+        records,
+        shardId: shard.info.shardId,
+        streamArn: this.opts.streamArn,
+        functionArn: this.functionArn,
+        condition,
+        approximateInvokeCount: invokeCount,
+        functionError,
+        now: this.clock(),
+      });
+      await this.opts.onFailure.send(message);
+      this.stats.onFailureMessages++;
+    }
+    this.log({ level: 'warn', msg: 'records discarded', condition, shardId: shard.info.shardId, records: records.length, first: records[0]?.dynamodb?.SequenceNumber });
+    this.stats.recordsDiscarded += records.length;
+    this.stats.recordsCommitted -= records.length;
+    this.commit(shard, records.length);
+    shard.attempts = 0;
+    shard.ranges.shift();
+  }
+
+  private commit(shard: ShardState, n: number): void {
+    if (n === 0) return;
+    shard.committedSeq = shard.buffer[n - 1]!.dynamodb!.SequenceNumber;
+    shard.buffer.splice(0, n);
+    shard.sizes.splice(0, n);
+    this.stats.recordsCommitted += n;
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Sleeps up to `ms`, waking early once `stop()` says so. */
+async function sleep(ms: number, stop?: () => boolean): Promise<void> {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    await new Promise((r) => setTimeout(r, Math.min(50, end - performance.now())));
+    if (stop?.()) return;
+  }
+}

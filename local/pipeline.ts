@@ -1,0 +1,79 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { ReplicatorConfig } from '../handlers/config';
+import { HandlerDeps, makeHandler } from '../handlers/replicate';
+import { EmulatorOptions, EventSourceMappingEmulator } from './esm/emulator';
+import { MemoryDestination } from './esm/on-failure';
+import { MappingSettings } from './esm/options';
+import { LocalTableSpec, provisionTables } from './tables';
+
+export interface LocalReplication {
+  readonly streamArn: string;
+  readonly emulator: EventSourceMappingEmulator;
+  readonly onFailure: MemoryDestination;
+  readonly config: ReplicatorConfig;
+  stop(): Promise<void>;
+}
+
+export interface LocalReplicationOptions {
+  readonly table: LocalTableSpec;
+  readonly clientFor: (region: string) => DynamoDBClient;
+  /** Settings as this project deploys them, unless overridden. */
+  readonly mapping?: Partial<MappingSettings>;
+  readonly emulator?: Partial<Omit<EmulatorOptions, 'streamArn' | 'region' | 'streams' | 'invoke'>>;
+  readonly handler?: Partial<Omit<ReplicatorConfig, 'targets'>>;
+  readonly handlerDeps?: HandlerDeps;
+  /** Wraps the real handler, for example to inject faults in tests. */
+  readonly wrapInvoke?: (invoke: EmulatorOptions['invoke']) => EmulatorOptions['invoke'];
+  /** Skip CreateTable when the tables exist already. */
+  readonly existingStreamArn?: string;
+}
+
+/** The mapping settings this project deploys (see components/): the safe ones, not Lambda's defaults. */
+export const PROJECT_MAPPING: MappingSettings = {
+  startingPosition: 'TRIM_HORIZON',
+  batchSize: 100,
+  maximumBatchingWindowInSeconds: 0,
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 10,
+  maximumRecordAgeInSeconds: 3600,
+  reportBatchItemFailures: true,
+};
+
+/** Tables, the real handler and an event source mapping emulator between them, on DynamoDB Local. */
+export async function startLocalReplication(opts: LocalReplicationOptions): Promise<LocalReplication> {
+  const { table } = opts;
+  const streamArn = opts.existingStreamArn ?? (await provisionTables(table, opts.clientFor));
+  const config: ReplicatorConfig = {
+    targets: table.replicaRegions.map((region) => ({ region, tableName: table.name })),
+    conflictPolicy: 'source-wins',
+    replicateTtlDeletes: true,
+    maxConcurrency: 64,
+    ...opts.handler,
+  };
+  const handler = makeHandler(config, opts.handlerDeps);
+  const invoke: EmulatorOptions['invoke'] = (event) => handler(event);
+  const onFailure = new MemoryDestination();
+  const streams = new DynamoDBStreamsClient({ region: table.primaryRegion });
+  const emulator = new EventSourceMappingEmulator({
+    ...PROJECT_MAPPING,
+    ...opts.mapping,
+    onFailure,
+    ...opts.emulator,
+    streamArn,
+    region: table.primaryRegion,
+    streams,
+    invoke: opts.wrapInvoke ? opts.wrapInvoke(invoke) : invoke,
+    functionArn: `arn:aws:lambda:${table.primaryRegion}:000000000000:function:${table.name}-replicate`,
+  }).start();
+  return {
+    streamArn,
+    emulator,
+    onFailure,
+    config,
+    stop: async () => {
+      await emulator.stop();
+      streams.destroy();
+    },
+  };
+}

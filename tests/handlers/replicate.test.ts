@@ -1,0 +1,279 @@
+import { strict as assert } from 'node:assert';
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { METADATA } from '../../handlers/contract';
+import { ConfigError } from '../../handlers/config';
+import { EventError } from '../../handlers/plan';
+import { handler as envHandler } from '../../handlers/replicate';
+import { harness } from '../support/handler-harness';
+
+const EU = 'eu-west-1';
+const AP = 'ap-southeast-2';
+
+describe('replication handler (DynamoDB Local)', () => {
+  it('mirrors INSERT, MODIFY and REMOVE of every attribute type, with a sort key, to every target', async () => {
+    const h = await harness({ spec: { sortKey: { name: 'sk', type: 'N' } } });
+    const key = { pk: 'user#1', sk: 7 };
+    const item = {
+      ...key,
+      s: 'text',
+      n: 12.5,
+      big: BigInt('123456789012345678901234567890'),
+      b: new Uint8Array([0, 1, 2, 255]),
+      bool: false,
+      nul: null,
+      l: ['a', 1, { nested: true }],
+      m: { inner: { list: [new Uint8Array([9])] } },
+      ss: new Set(['x', 'y']),
+      ns: new Set([1, 2, 3]),
+      bs: new Set([new Uint8Array([1]), new Uint8Array([2, 3])]),
+      empty: '',
+    };
+    await h.put(item);
+    assert.deepEqual(await h.handler(await h.tap.event()), { batchItemFailures: [] });
+    for (const region of [EU, AP]) {
+      const raw = await h.getRaw(region, key);
+      assert.ok(raw, `item replicated to ${region}`);
+      const source = await h.getRaw('us-east-1', key);
+      const { [METADATA.stream]: stream, [METADATA.seq]: seq, [METADATA.ts]: ts, ...data } = raw;
+      assert.deepEqual(data, source, `replica in ${region} equals the source`);
+      assert.equal(stream?.S, h.streamArn);
+      assert.match(seq!.S!, /^\d{40}$/);
+      assert.ok(Number(ts!.N) > 0);
+    }
+
+    await h.update(key, { s: 'changed', ns: new Set([4]) });
+    await h.handler(await h.tap.event());
+    assert.equal((await h.get(EU, key))?.s, 'changed');
+    assert.deepEqual((await h.get(AP, key))?.ns, new Set([4]));
+
+    await h.remove(key);
+    await h.handler(await h.tap.event());
+    assert.equal(await h.getRaw(EU, key), undefined);
+    assert.equal(await h.getRaw(AP, key), undefined);
+    assert.equal(h.lastBatch().targets[EU]!.replicated, 1);
+    h.close();
+  });
+
+  it('coalesces the records of one item in a batch into one write per target', async () => {
+    const h = await harness();
+    await h.put({ pk: 'hot', v: 0 });
+    for (let v = 1; v <= 5; v++) await h.update({ pk: 'hot' }, { v });
+    await h.put({ pk: 'other', v: 1 });
+    const event = await h.tap.event();
+    assert.equal(event.Records.length, 7);
+    await h.handler(event);
+    const eu = h.lastBatch().targets[EU]!;
+    assert.equal(eu.replicated, 7);
+    assert.equal(eu.writes, 2);
+    assert.equal(eu.conflicts, 0);
+    assert.equal((await h.get(EU, { pk: 'hot' }))?.v, 5);
+    h.close();
+  });
+
+  it('skips a stale replay after a newer write and treats a repeated record as a duplicate', async () => {
+    const h = await harness();
+    await h.put({ pk: 'a', v: 1 });
+    const first = await h.tap.event();
+    await h.update({ pk: 'a' }, { v: 2 });
+    const second = await h.tap.event();
+    await h.handler(first);
+    await h.handler(second);
+    await h.handler(first);
+    assert.equal(h.lastBatch().targets[EU]!.staleSkipped, 1);
+    assert.equal(h.lastBatch().targets[EU]!.replicated, 0);
+    assert.equal((await h.get(EU, { pk: 'a' }))?.v, 2);
+    await h.handler(second);
+    assert.equal(h.lastBatch().targets[EU]!.duplicates, 1);
+    assert.equal(h.lastBatch().targets[EU]!.conflicts, 0);
+    h.close();
+  });
+
+  it('leaves a deleted item deleted when older records are replayed and delivery completes', async () => {
+    const h = await harness();
+    await h.put({ pk: 'gone', v: 1 });
+    await h.update({ pk: 'gone' }, { v: 2 });
+    const early = await h.tap.event();
+    await h.remove({ pk: 'gone' });
+    const removal = await h.tap.event();
+    await h.handler(early);
+    await h.handler(removal);
+    // Lambda rewinds replay in stream order: the old records, then the REMOVE again.
+    await h.handler({ Records: [...early.Records, ...removal.Records] });
+    assert.equal(await h.getRaw(EU, { pk: 'gone' }), undefined);
+    await h.handler(early);
+    await h.handler(removal);
+    assert.equal(await h.getRaw(EU, { pk: 'gone' }), undefined);
+    h.close();
+  });
+
+  it('detects an out-of-band replica change as a conflict and lets the source win by default', async () => {
+    const h = await harness();
+    await h.put({ pk: 'u1', email: 'old@example.com' });
+    await h.handler(await h.tap.event());
+    await h.putReplica(EU, { pk: 'u1', email: 'tampered-secret@example.com' });
+    await h.update({ pk: 'u1' }, { email: 'new@example.com' });
+    await h.handler(await h.tap.event());
+    assert.equal((await h.get(EU, { pk: 'u1' }))?.email, 'new@example.com');
+    assert.equal(h.lastBatch().targets[EU]!.conflicts, 1);
+    assert.equal(h.lastBatch().targets[AP]!.conflicts, 0);
+    const conflict = h.logs.find((l) => l.msg === 'conflict')!;
+    assert.equal(conflict.resolution, 'source-wins');
+    assert.equal(conflict.key, '{"pk":S"u1"}');
+    assert.match(String(conflict.replicaDigest), /^[0-9a-f]{16}$/);
+    const allLogs = JSON.stringify(h.logs);
+    assert.ok(!allLogs.includes('example.com'), 'logs hold keys and digests, never item values');
+    h.close();
+  });
+
+  it('keeps the replica and reports the conflict under keep-replica', async () => {
+    const h = await harness({ config: { conflictPolicy: 'keep-replica' } });
+    await h.put({ pk: 'u2', plan: 'free' });
+    await h.handler(await h.tap.event());
+    await h.putReplica(EU, { pk: 'u2', plan: 'local-override' });
+    await h.update({ pk: 'u2' }, { plan: 'pro' });
+    await h.handler(await h.tap.event());
+    assert.equal((await h.get(EU, { pk: 'u2' }))?.plan, 'local-override');
+    assert.equal((await h.get(AP, { pk: 'u2' }))?.plan, 'pro');
+    assert.equal(h.lastBatch().targets[EU]!.conflicts, 1);
+    assert.equal(h.logs.find((l) => l.msg === 'conflict')?.resolution, 'kept-replica');
+    // Without a conflict, keep-replica replicates like source-wins, and replays stay no-ops.
+    const event = await h.tap.event();
+    assert.equal(event.Records.length, 0);
+    await h.put({ pk: 'u3', plan: 'free' });
+    const insert = await h.tap.event();
+    await h.handler(insert);
+    await h.handler(insert);
+    assert.equal((await h.get(EU, { pk: 'u3' }))?.plan, 'free');
+    assert.equal(h.lastBatch().targets[EU]!.duplicates, 1);
+    h.close();
+  });
+
+  it('reports an INSERT over an item created outside replication as a conflict', async () => {
+    const h = await harness();
+    await h.putReplica(EU, { pk: 'dup', name: 'replica-only' });
+    await h.put({ pk: 'dup', name: 'source' });
+    await h.handler(await h.tap.event());
+    assert.equal(h.lastBatch().targets[EU]!.conflicts, 1);
+    assert.equal((await h.get(EU, { pk: 'dup' }))?.name, 'source');
+    h.close();
+  });
+
+  it('replicates TTL deletions by default and skips them when REPLICATE_TTL_DELETES is false', async () => {
+    for (const replicateTtlDeletes of [true, false]) {
+      const h = await harness({ config: { replicateTtlDeletes } });
+      await h.put({ pk: 'session', expiresAt: 1 });
+      await h.handler(await h.tap.event());
+      await h.remove({ pk: 'session' });
+      const { Records } = await h.tap.event();
+      // DynamoDB Local does not run TTL; a TTL deletion is a REMOVE with the service identity.
+      const ttlDelete: DynamoDBRecord = { ...Records[0]!, userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } };
+      await h.handler({ Records: [ttlDelete] });
+      const replica = await h.getRaw(EU, { pk: 'session' });
+      assert.equal(replica === undefined, replicateTtlDeletes);
+      assert.equal(h.lastBatch().ttlSkipped, replicateTtlDeletes ? 0 : 1);
+      h.close();
+    }
+  });
+
+  it('reports an item that metadata pushes over 400 KB as a batch item failure, from its first record, and applies the rest', async () => {
+    const h = await harness();
+    const key = { pk: 'big' };
+    const room = 400 * 1024 - 'pk'.length - 'big'.length - 'data'.length - 8;
+    await h.put({ ...key, data: 'x'.repeat(room) });
+    await h.put({ pk: 'small', v: 1 });
+    await h.update(key, { data: 'y'.repeat(room) });
+    const event = await h.tap.event();
+    const bigFirstSeq = event.Records[0]!.dynamodb!.SequenceNumber!;
+    const response = await h.handler(event);
+    assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: bigFirstSeq }]);
+    assert.equal(h.lastBatch().targets[EU]!.failures, 2);
+    assert.equal((await h.get(EU, { pk: 'small' }))?.v, 1);
+    assert.equal(await h.getRaw(EU, key), undefined);
+    const failure = h.logs.find((l) => l.msg === 'apply failed')!;
+    assert.match(String(failure.error), /ValidationException/);
+    h.close();
+  });
+
+  it('reports the records of a target that cannot be written and still writes the others', async () => {
+    const h = await harness({
+      spec: { replicaRegions: [AP] },
+      config: (spec) => ({ targets: [{ region: EU, tableName: 'NoSuchTable' }, { region: AP, tableName: spec.name }] }),
+    });
+    await h.put({ pk: 'k', v: 1 });
+    const event = await h.tap.event();
+    const response = await h.handler(event);
+    assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: event.Records[0]!.dynamodb!.SequenceNumber }]);
+    assert.equal(h.lastBatch().targets[EU]!.failures, 1);
+    assert.match(String(h.logs.find((l) => l.msg === 'apply failed')?.error), /ResourceNotFoundException/);
+    assert.equal((await h.get(AP, { pk: 'k' }))?.v, 1);
+    h.close();
+  });
+
+  it('publishes one PutMetricData per invocation, and a metrics failure never fails replication', async () => {
+    const sent: PutMetricDataCommand[] = [];
+    // No local CloudWatch exists: this client is replaced, and only records what it is sent.
+    const cloudwatch = { send: async (cmd: PutMetricDataCommand) => void sent.push(cmd) } as never;
+    const h = await harness({ config: { metricsNamespace: 'Test/Replication' }, deps: { cloudwatch } });
+    await h.put({ pk: 'm1', v: 1 });
+    await h.put({ pk: 'm2', v: 1 });
+    await h.update({ pk: 'm1' }, { v: 2 });
+    const event = await h.tap.event();
+    await h.handler(event);
+    assert.equal(sent.length, 1);
+    const input = sent[0]!.input;
+    assert.equal(input.Namespace, 'Test/Replication');
+    const eu = input.MetricData!.filter((d) => d.Dimensions!.some((x) => x.Name === 'TargetRegion' && x.Value === EU));
+    const byName = Object.fromEntries(eu.map((d) => [d.MetricName, d]));
+    assert.deepEqual(eu[0]!.Dimensions, [
+      { Name: 'Table', Value: h.spec.name },
+      { Name: 'TargetRegion', Value: EU },
+    ]);
+    assert.equal(byName.RecordsReplicated!.Value, 3);
+    assert.equal(byName.StaleRecordsSkipped!.Value, 0);
+    assert.equal(byName.Conflicts!.Value, 0);
+    assert.equal(byName.FailedRecords!.Value, 0);
+    assert.equal(byName.ReplicationLatency!.Unit, 'Milliseconds');
+    assert.equal(byName.ReplicationLatency!.Counts!.reduce((a: number, b: number) => a + b, 0), 3);
+
+    const failing = await harness({ config: { metricsNamespace: 'Test/Replication' }, deps: { cloudwatch: { send: async () => Promise.reject(new Error('AccessDenied')) } as never } });
+    await failing.put({ pk: 'm3', v: 1 });
+    assert.deepEqual(await failing.handler(await failing.tap.event()), { batchItemFailures: [] });
+    assert.ok(failing.logs.some((l) => l.msg === 'metrics not published'));
+    assert.equal((await failing.get(EU, { pk: 'm3' }))?.v, 1);
+    h.close();
+    failing.close();
+  });
+
+  it('throws only for errors no retry can fix: bad configuration and events that are not stream batches', async () => {
+    const h = await harness();
+    await assert.rejects(h.handler({} as never), EventError);
+    await h.put({ pk: 'v', v: 1 });
+    const { Records } = await h.tap.event();
+    const keysOnly = { ...Records[0]!, dynamodb: { ...Records[0]!.dynamodb, StreamViewType: 'KEYS_ONLY' as const } };
+    await assert.rejects(h.handler({ Records: [keysOnly] }), (e: Error) => e instanceof ConfigError && /needs NEW_AND_OLD_IMAGES/.test(e.message));
+    const noSeq = { ...Records[0]!, dynamodb: { ...Records[0]!.dynamodb, SequenceNumber: 'abc' } };
+    await assert.rejects(h.handler({ Records: [noSeq] }), /SequenceNumber "abc": expected 1-40 digits/);
+    h.close();
+  });
+
+  it('is configured from the environment when deployed', async () => {
+    const h = await harness({ spec: { replicaRegions: [EU] } });
+    const saved = { ...process.env };
+    try {
+      process.env.REPLICA_TARGETS = JSON.stringify([{ region: EU, tableName: h.spec.name }]);
+      await h.put({ pk: 'env', v: 1 });
+      const quiet = console.log;
+      console.log = () => undefined;
+      try {
+        assert.deepEqual(await envHandler(await h.tap.event()), { batchItemFailures: [] });
+      } finally {
+        console.log = quiet;
+      }
+      assert.equal((await h.get(EU, { pk: 'env' }))?.v, 1);
+    } finally {
+      process.env = saved;
+      h.close();
+    }
+  });
+});

@@ -1,0 +1,20 @@
+import { RunningDynamoDbLocal, startDynamoDbLocal, useLocalEndpoint } from '../../local/dynamodb-local';
+
+/** Root hooks: one DynamoDB Local for the whole run, on 127.0.0.1 and a free port. */
+let ddb: RunningDynamoDbLocal | undefined;
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(120_000);
+    ddb = await startDynamoDbLocal();
+    useLocalEndpoint(ddb.endpoint);
+  },
+  async afterAll() {
+    await ddb?.stop();
+  },
+};
+
+export function localEndpoint(): string {
+  if (!ddb) throw new Error('DynamoDB Local is not running: tests/support/setup.ts starts it in a root hook');
+  return ddb.endpoint;
+}
