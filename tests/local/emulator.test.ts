@@ -1,0 +1,212 @@
+import { strict as assert } from 'node:assert';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { EmulatorOptions, EventSourceMappingEmulator } from '../../local/esm/emulator';
+import { MemoryDestination } from '../../local/esm/on-failure';
+import { createRegionalTable } from '../../local/tables';
+import { client, tableSpec } from '../support/ddb';
+
+const REGION = 'us-east-1';
+const seqOf = (e: DynamoDBStreamEvent) => e.Records.map((r) => r.dynamodb!.SequenceNumber!);
+
+/** A stream with `n` records (items i0..i(n-1)) and an emulator over it whose function is `fn`. */
+async function setup(n: number, fn: (event: DynamoDBStreamEvent, call: number) => unknown, options: Partial<EmulatorOptions> = {}) {
+  const spec = tableSpec();
+  const streamArn = await createRegionalTable(client(REGION), spec);
+  const write = async (from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      await client(REGION).send(new PutItemCommand({ TableName: spec.name, Item: { pk: { S: `i${i}` }, b: { B: new Uint8Array([i % 256]) }, n: { N: String(i) } } }));
+    }
+  };
+  await write(0, n);
+  const events: DynamoDBStreamEvent[] = [];
+  const onFailure = new MemoryDestination();
+  const streams = new DynamoDBStreamsClient({ region: REGION });
+  cleanups.push(async () => {
+    await emulator.stop();
+    streams.destroy();
+  });
+  const logs: Record<string, unknown>[] = [];
+  const emulator = new EventSourceMappingEmulator({
+    streamArn,
+    region: REGION,
+    streams,
+    onFailure,
+    pollIntervalMs: 20,
+    discoveryIntervalMs: 100,
+    retryDelayMs: 5,
+    log: (l) => logs.push(l),
+    invoke: async (event) => {
+      events.push(event);
+      return fn(event, events.length);
+    },
+    ...options,
+  });
+  return {
+    streamArn,
+    events,
+    onFailure,
+    emulator,
+    logs,
+    write,
+    run: async () => {
+      emulator.start();
+      await emulator.waitForIdle();
+    },
+  };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+
+describe('event source mapping emulator (DynamoDB Local)', () => {
+  afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map((c) => c()));
+  });
+
+  it('delivers every record once, in order, in batches of BatchSize, shaped like Lambda events', async () => {
+    const t = await setup(25, () => null, { batchSize: 10 });
+    await t.run();
+    assert.deepEqual(t.events.map((e) => e.Records.length), [10, 10, 5]);
+    const all = t.events.flatMap(seqOf);
+    assert.deepEqual(all, [...all].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
+    assert.equal(new Set(all).size, 25);
+    const r = t.events[0]!.Records[1]!;
+    assert.deepEqual(Object.keys(r), ['eventID', 'eventName', 'eventVersion', 'eventSource', 'awsRegion', 'dynamodb', 'eventSourceARN']);
+    assert.equal(r.eventName, 'INSERT');
+    assert.equal(r.eventSource, 'aws:dynamodb');
+    assert.equal(r.awsRegion, REGION);
+    assert.equal(r.eventSourceARN, t.streamArn);
+    assert.equal(typeof r.dynamodb!.ApproximateCreationDateTime, 'number');
+    assert.deepEqual(r.dynamodb!.NewImage, { pk: { S: 'i1' }, b: { B: Buffer.from([1]).toString('base64') }, n: { N: '1' } });
+    assert.equal(r.dynamodb!.StreamViewType, 'NEW_AND_OLD_IMAGES');
+    assert.equal(t.emulator.stats.recordsCommitted, 25);
+    assert.ok(t.emulator.stats.maxIteratorAgeMs >= 0);
+  });
+
+  it('rewinds to the lowest reported failure and re-delivers from there', async () => {
+    const t = await setup(6, (e, call) => (call === 1 ? { batchItemFailures: [{ itemIdentifier: seqOf(e)[4] }, { itemIdentifier: seqOf(e)[2] }] } : {}), {
+      reportBatchItemFailures: true,
+    });
+    await t.run();
+    assert.equal(t.events.length, 2);
+    assert.deepEqual(seqOf(t.events[1]!), seqOf(t.events[0]!).slice(2));
+  });
+
+  it('ignores batchItemFailures unless ReportBatchItemFailures is on, as Lambda does', async () => {
+    const t = await setup(3, (e) => ({ batchItemFailures: [{ itemIdentifier: seqOf(e)[1] }] }), { reportBatchItemFailures: false });
+    await t.run();
+    assert.equal(t.events.length, 1);
+  });
+
+  it('bisects on function errors until the poison record is alone, then sends it to the on-failure destination', async () => {
+    const t = await setup(
+      8,
+      (e) => {
+        if (e.Records.some((r) => r.dynamodb!.Keys!.pk!.S === 'i5')) throw new Error('poison');
+        return null;
+      },
+      { bisectBatchOnFunctionError: true, maximumRetryAttempts: 2, reportBatchItemFailures: true },
+    );
+    await t.run();
+    // 8 fails -> halves: [0-3] ok, [4-7] fails -> [4,5] fails -> [4] ok, [5] fails 3 times -> discarded; then [6,7].
+    assert.deepEqual(t.events.map((e) => e.Records.length), [8, 4, 4, 2, 1, 1, 1, 1, 2]);
+    assert.equal(t.onFailure.messages.length, 1);
+    const m = t.onFailure.messages[0]!;
+    const poisonSeq = t.events.at(-2)!.Records[0]!.dynamodb!.SequenceNumber!;
+    assert.deepEqual(Object.keys(m), ['requestContext', 'responseContext', 'version', 'timestamp', 'DDBStreamBatchInfo']);
+    assert.equal(m.requestContext.condition, 'RetryAttemptsExhausted');
+    assert.equal(m.requestContext.approximateInvokeCount, 3);
+    assert.match(m.requestContext.requestId, /^[0-9a-f-]{36}$/);
+    assert.match(m.requestContext.functionArn, /^arn:aws:lambda:us-east-1:\d{12}:function:/);
+    assert.deepEqual(m.responseContext, { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
+    assert.equal(m.version, '1.0');
+    assert.match(m.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(m.DDBStreamBatchInfo.startSequenceNumber, poisonSeq);
+    assert.equal(m.DDBStreamBatchInfo.endSequenceNumber, poisonSeq);
+    assert.equal(m.DDBStreamBatchInfo.batchSize, 1);
+    assert.equal(m.DDBStreamBatchInfo.streamArn, t.streamArn);
+    assert.match(m.DDBStreamBatchInfo.shardId, /^shardId-/);
+    assert.match(m.DDBStreamBatchInfo.approximateArrivalOfFirstRecord, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(t.emulator.stats.recordsCommitted, 7);
+    assert.equal(t.emulator.stats.recordsDiscarded, 1);
+  });
+
+  it('discards a whole batch after MaximumRetryAttempts without bisection', async () => {
+    const t = await setup(
+      4,
+      () => {
+        throw new Error('down');
+      },
+      { maximumRetryAttempts: 1 },
+    );
+    await t.run();
+    assert.equal(t.events.length, 2);
+    assert.equal(t.onFailure.messages.length, 1);
+    assert.equal(t.onFailure.messages[0]!.DDBStreamBatchInfo.batchSize, 4);
+    assert.equal(t.onFailure.messages[0]!.requestContext.approximateInvokeCount, 2);
+  });
+
+  it('with bisection and partial responses, discards only the failing suffix (as recorded against AWS)', async () => {
+    const t = await setup(
+      6,
+      (e) => {
+        const bad = e.Records.find((r) => r.dynamodb!.Keys!.pk!.S === 'i5');
+        return { batchItemFailures: bad ? [{ itemIdentifier: bad.dynamodb!.SequenceNumber }] : [] };
+      },
+      { batchSize: 3, maximumRetryAttempts: 3, bisectBatchOnFunctionError: true, reportBatchItemFailures: true },
+    );
+    await t.run();
+    assert.equal(t.onFailure.messages.length, 1);
+    const m = t.onFailure.messages[0]!;
+    assert.equal(m.DDBStreamBatchInfo.batchSize, 1);
+    assert.equal(m.requestContext.approximateInvokeCount, 4);
+    assert.equal(m.responseContext!.functionError, null);
+    assert.equal(t.emulator.stats.recordsCommitted, 5);
+  });
+
+  it('treats a malformed partial response as a failure of the whole batch', async () => {
+    const t = await setup(2, (_e, call) => (call === 1 ? { batchItemFailures: [{ itemIdentifier: '' }] } : null), { reportBatchItemFailures: true });
+    await t.run();
+    assert.equal(t.events.length, 2);
+    assert.deepEqual(seqOf(t.events[1]!), seqOf(t.events[0]!));
+  });
+
+  it('discards records older than MaximumRecordAgeInSeconds without invoking, with no responseContext', async () => {
+    const t = await setup(3, () => null, { maximumRecordAgeInSeconds: 60, clock: () => Date.now() + 2 * 3600_000 });
+    await t.run();
+    assert.equal(t.events.length, 0);
+    assert.equal(t.onFailure.messages.length, 1);
+    const m = t.onFailure.messages[0]!;
+    assert.equal(m.requestContext.condition, 'RecordAgeExceeded');
+    assert.equal(m.responseContext, undefined);
+    assert.equal(m.DDBStreamBatchInfo.batchSize, 3);
+  });
+
+  it('starts at LATEST when asked: earlier records are not delivered, later ones are', async () => {
+    const t = await setup(3, () => null, { startingPosition: 'LATEST' });
+    await t.run();
+    assert.equal(t.events.length, 0);
+    await t.write(3, 5);
+    await t.emulator.waitForIdle();
+    assert.deepEqual(t.events.flatMap((e) => e.Records.map((r) => r.dynamodb!.Keys!.pk!.S)), ['i3', 'i4']);
+  });
+
+  it('waits up to MaximumBatchingWindowInSeconds to fill a batch', async () => {
+    const t = await setup(0, () => null, { maximumBatchingWindowInSeconds: 1 });
+    t.emulator.start();
+    await t.write(0, 3);
+    await new Promise((r) => setTimeout(r, 1500));
+    await t.emulator.waitForIdle();
+    assert.deepEqual(t.events.map((e) => e.Records.length), [3]);
+  });
+
+  it('rejects settings Lambda would reject, naming the setting and the allowed values', () => {
+    const base = { streamArn: 'arn', region: REGION, streams: {} as never, invoke: async () => null };
+    assert.throws(() => new EventSourceMappingEmulator({ ...base, batchSize: 0 }), /BatchSize is 0: use a whole number from 1 to 10000/);
+    assert.throws(() => new EventSourceMappingEmulator({ ...base, maximumRecordAgeInSeconds: 30 }), /MaximumRecordAgeInSeconds is 30: use -1 \(no limit\) or 60 to 604800/);
+    assert.throws(() => new EventSourceMappingEmulator({ ...base, startingPosition: 'AT_TIMESTAMP' as never }), /AT_TIMESTAMP is not supported/);
+    assert.throws(() => new EventSourceMappingEmulator({ ...base, maximumRetryAttempts: -2 }), /MaximumRetryAttempts is -2/);
+    assert.throws(() => new EventSourceMappingEmulator({ ...base, maximumBatchingWindowInSeconds: 301 }), /MaximumBatchingWindowInSeconds is 301/);
+  });
+});
