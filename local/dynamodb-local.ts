@@ -98,9 +98,18 @@ function stopChild(child: ChildProcess): Promise<void> {
  * Points this process's AWS SDK clients at a local endpoint through the SDK's standard variables,
  * with placeholder credentials when none are set (DynamoDB Local checks none).
  */
-export function useLocalEndpoint(endpoint: string, env: NodeJS.ProcessEnv = process.env): void {
+export function useLocalEndpoint(endpoint: string, env: NodeJS.ProcessEnv = process.env): () => void {
+  const names = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_DYNAMODB_STREAMS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+  const saved = names.map((n) => [n, env[n]] as const);
   env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
   env.AWS_ENDPOINT_URL_DYNAMODB_STREAMS = endpoint;
   env.AWS_ACCESS_KEY_ID ??= 'local';
   env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  /** Puts the variables back as they were. */
+  return () => {
+    for (const [n, v] of saved) {
+      if (v === undefined) delete env[n];
+      else env[n] = v;
+    }
+  };
 }

@@ -2,6 +2,8 @@ import { RunningDynamoDbLocal, startDynamoDbLocal, useLocalEndpoint } from '../.
 
 /** Root hooks: one DynamoDB Local for the whole run, on 127.0.0.1 and a free port. */
 let ddb: RunningDynamoDbLocal | undefined;
+// Node.js 20 is this project's platform; the SDK's notice about future versions needing 22 is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
