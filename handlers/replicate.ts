@@ -26,7 +26,16 @@ export interface HandlerDeps {
   readonly onApplied?: (e: AppliedEvent) => void;
 }
 
-export type ReplicationHandler = (event: DynamoDBStreamEvent, context?: Pick<Context, 'awsRequestId'>) => Promise<DynamoDBBatchResponse>;
+export type ReplicationHandler = (
+  event: DynamoDBStreamEvent,
+  context?: Partial<Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>>,
+) => Promise<DynamoDBBatchResponse>;
+
+/**
+ * Items not yet started when this little time is left are reported as failures instead: a Lambda
+ * timeout would fail (and bisect) the whole batch, including items already written.
+ */
+export const DEADLINE_RESERVE_MS = 3_000;
 
 const jsonLog = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 
@@ -51,8 +60,12 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
     for (const r of plan.rejected) log({ level: 'error', msg: 'record rejected', seq: r.seq, reason: r.reason });
 
     const work = plan.items.flatMap((item) => config.targets.map((target) => ({ item, target })));
+    const remaining = context?.getRemainingTimeInMillis?.bind(context);
     await mapLimit(work, config.maxConcurrency, async ({ item, target }) => {
-      const outcome = await applyPlan(dynamo(target.region), target, item, config.conflictPolicy);
+      const outcome: ApplyOutcome =
+        remaining && remaining() < DEADLINE_RESERVE_MS
+          ? { status: 'failed', error: 'not attempted: the invocation is about to time out' }
+          : await applyPlan(dynamo(target.region), target, item, config.conflictPolicy);
       const atMs = now();
       const counts = byRegion.get(target.region)!;
       count(counts, item, outcome, atMs);

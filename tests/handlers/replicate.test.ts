@@ -257,6 +257,22 @@ describe('replication handler (DynamoDB Local)', () => {
     h.close();
   });
 
+  it('reports items it has no time left to write instead of running into the Lambda timeout', async () => {
+    const h = await harness({ spec: { replicaRegions: [EU] } });
+    await h.put({ pk: 't1', v: 1 });
+    await h.put({ pk: 't2', v: 1 });
+    const event = await h.tap.event();
+    let left = 10_000;
+    // The first item is written with time to spare; then the clock runs out.
+    const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => (left -= 7_000) };
+    const response = await h.handler(event, context);
+    assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: event.Records[1]!.dynamodb!.SequenceNumber }]);
+    assert.equal((await h.get(EU, { pk: 't1' }))?.v, 1);
+    assert.equal(await h.getRaw(EU, { pk: 't2' }), undefined);
+    assert.match(String(h.logs.find((l) => l.msg === 'apply failed')?.error), /about to time out/);
+    h.close();
+  });
+
   it('is configured from the environment when deployed', async () => {
     const h = await harness({ spec: { replicaRegions: [EU] } });
     const saved = { ...process.env };
