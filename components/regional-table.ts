@@ -1,0 +1,69 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { KeyAttribute, TableModel } from '../config/model';
+
+/** Tag that ties the regional tables of one replicated table together (policies read it). */
+export const TABLE_GROUP_TAG = 'ddb-replicator:table';
+
+export interface RegionalTableArgs {
+  /** The table as configured. Its role (primary or replica) changes nothing here, by design. */
+  readonly table: TableModel;
+  readonly region: string;
+}
+
+/**
+ * The table in one region. Every region gets the same definition, with a NEW_AND_OLD_IMAGES stream,
+ * so any replica can be promoted to primary by a config change that replaces no table.
+ */
+export class RegionalTable extends pulumi.ComponentResource {
+  readonly table: aws.dynamodb.Table;
+  readonly arn: pulumi.Output<string>;
+  readonly streamArn: pulumi.Output<string>;
+
+  constructor(name: string, args: RegionalTableArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('ddb-replicator:index:RegionalTable', name, {}, opts);
+    const t = args.table;
+    const gsiKeys = t.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, ...(g.sortKey ? [g.sortKey] : [])]);
+    const provisioned = t.billing.mode === 'PROVISIONED' ? t.billing : undefined;
+    this.table = new aws.dynamodb.Table(
+      `${name}-table`,
+      {
+        name: t.name,
+        billingMode: t.billing.mode,
+        readCapacity: provisioned?.readCapacity,
+        writeCapacity: provisioned?.writeCapacity,
+        hashKey: t.partitionKey.name,
+        rangeKey: t.sortKey?.name,
+        attributes: uniqueAttributes([t.partitionKey, ...(t.sortKey ? [t.sortKey] : []), ...gsiKeys]),
+        globalSecondaryIndexes: t.globalSecondaryIndexes.map((g) => ({
+          name: g.name,
+          keySchemas: [
+            { attributeName: g.partitionKey.name, keyType: 'HASH' },
+            ...(g.sortKey ? [{ attributeName: g.sortKey.name, keyType: 'RANGE' }] : []),
+          ],
+          projectionType: g.projectionType,
+          nonKeyAttributes: g.nonKeyAttributes ? [...g.nonKeyAttributes] : undefined,
+          readCapacity: provisioned ? (g.readCapacity ?? provisioned.readCapacity) : undefined,
+          writeCapacity: provisioned ? (g.writeCapacity ?? provisioned.writeCapacity) : undefined,
+        })),
+        ttl: t.ttlAttribute ? { attributeName: t.ttlAttribute, enabled: true } : undefined,
+        streamEnabled: true,
+        streamViewType: 'NEW_AND_OLD_IMAGES',
+        pointInTimeRecovery: { enabled: true },
+        // KMS encryption with the AWS managed key (aws/dynamodb).
+        serverSideEncryption: { enabled: true },
+        deletionProtectionEnabled: t.deletionProtection,
+        tags: { ...t.tags, [TABLE_GROUP_TAG]: t.name },
+      },
+      { parent: this, protect: t.deletionProtection },
+    );
+    this.arn = this.table.arn;
+    this.streamArn = this.table.streamArn;
+    this.registerOutputs({ arn: this.arn, streamArn: this.streamArn });
+  }
+}
+
+function uniqueAttributes(keys: readonly KeyAttribute[]) {
+  const byName = new Map(keys.map((k) => [k.name, k.type]));
+  return [...byName].map(([name, type]) => ({ name, type }));
+}

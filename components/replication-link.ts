@@ -1,0 +1,192 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { TableModel } from '../config/model';
+import { ENV } from '../handlers/contract';
+import { METRIC_NAMES } from '../handlers/metrics';
+import { replicationBundle } from './lambda-bundle';
+import { LAMBDA_ASSUME_ROLE_POLICY, replicationPolicyDocument } from './replication-policy';
+
+/** The current Lambda Node.js runtime the handler is built for (esbuild target node22). */
+export const LAMBDA_RUNTIME = 'nodejs22.x';
+/** SQS's longest retention: failed-batch coordinates outlive the 24 h stream anyway, but keep them for redrive tooling. */
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+
+export interface ReplicationLinkArgs {
+  readonly table: TableModel;
+  /** Replica regions this link's function writes to. */
+  readonly targetRegions: readonly string[];
+  readonly sourceTableArn: pulumi.Input<string>;
+  readonly sourceStreamArn: pulumi.Input<string>;
+  /** ARN of the replica table per target region. */
+  readonly replicaTableArns: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Namespace of the handler's metrics. */
+  readonly metricsNamespace: string;
+  /** SNS topic every alarm notifies. */
+  readonly alarmTopicArn: pulumi.Input<string>;
+}
+
+/**
+ * One reader of the source stream: an esbuild bundle of handlers/replicate.ts with its own role,
+ * log group, event source mapping, on-failure DLQ and alarms. Lives in the primary region.
+ */
+export class ReplicationLink extends pulumi.ComponentResource {
+  readonly functionName: pulumi.Output<string>;
+  readonly dlqUrl: pulumi.Output<string>;
+  readonly alarmNames: pulumi.Output<string>[];
+  readonly eventSourceMapping: aws.lambda.EventSourceMapping;
+
+  constructor(name: string, args: ReplicationLinkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('ddb-replicator:index:ReplicationLink', name, {}, opts);
+    const { table } = args;
+    const parent = { parent: this };
+
+    const dlq = new aws.sqs.Queue(`${name}-dlq`, { messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags: table.tags }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: 30, tags: table.tags }, parent);
+    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: JSON.stringify(LAMBDA_ASSUME_ROLE_POLICY), tags: table.tags }, parent);
+    const policy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: role.id,
+        policy: pulumi
+          .all([args.sourceTableArn, args.sourceStreamArn, pulumi.all(args.targetRegions.map((r) => args.replicaTableArns[r]!)), dlq.arn, logGroup.arn])
+          .apply(([sourceTableArn, streamArn, replicaTableArns, dlqArn, logGroupArn]) =>
+            JSON.stringify(replicationPolicyDocument({ sourceTableArn, streamArn, replicaTableArns, dlqArn, logGroupArn, metricsNamespace: args.metricsNamespace })),
+          ),
+      },
+      parent,
+    );
+
+    const fn = new aws.lambda.Function(
+      `${name}-fn`,
+      {
+        runtime: LAMBDA_RUNTIME,
+        architectures: ['arm64'],
+        handler: 'index.handler',
+        role: role.arn,
+        code: new pulumi.asset.AssetArchive({ 'index.js': new pulumi.asset.StringAsset(replicationBundle().code) }),
+        memorySize: table.lambda.memoryMb,
+        timeout: table.lambda.timeoutSeconds,
+        loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+        environment: {
+          variables: {
+            [ENV.replicaTargets]: JSON.stringify(args.targetRegions.map((region) => ({ region, tableName: table.name }))),
+            [ENV.conflictPolicy]: table.conflictPolicy,
+            [ENV.replicateTtlDeletes]: String(table.replicateTtlDeletes),
+            [ENV.metricsNamespace]: args.metricsNamespace,
+          },
+        },
+        tags: table.tags,
+      },
+      { parent: this, dependsOn: [policy] },
+    );
+
+    const s = table.stream;
+    this.eventSourceMapping = new aws.lambda.EventSourceMapping(
+      `${name}-esm`,
+      {
+        eventSourceArn: args.sourceStreamArn,
+        functionName: fn.arn,
+        startingPosition: 'TRIM_HORIZON',
+        batchSize: s.batchSize,
+        maximumBatchingWindowInSeconds: s.batchingWindowSeconds,
+        parallelizationFactor: s.parallelizationFactor,
+        maximumRetryAttempts: s.maximumRetryAttempts,
+        maximumRecordAgeInSeconds: s.maximumRecordAgeSeconds,
+        bisectBatchOnFunctionError: true,
+        functionResponseTypes: ['ReportBatchItemFailures'],
+        destinationConfig: { onFailure: { destinationArn: dlq.arn } },
+      },
+      { parent: this, dependsOn: [policy] },
+    );
+
+    const alarm = (suffix: string, a: Omit<aws.cloudwatch.MetricAlarmArgs, 'alarmActions' | 'okActions' | 'comparisonOperator' | 'treatMissingData'>) =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${suffix}`,
+        {
+          comparisonOperator: 'GreaterThanThreshold',
+          // Idle streams and empty queues emit no data points: silence is healthy.
+          treatMissingData: 'notBreaching',
+          alarmActions: [args.alarmTopicArn],
+          okActions: [args.alarmTopicArn],
+          tags: table.tags,
+          ...a,
+        },
+        parent,
+      );
+    const fnDims = { FunctionName: fn.name };
+    const alarms = [
+      alarm('iterator-age', {
+        alarmDescription: `${table.name}: replication is falling behind the source stream (records are trimmed after 24 h)`,
+        namespace: 'AWS/Lambda',
+        metricName: 'IteratorAge',
+        dimensions: fnDims,
+        statistic: 'Maximum',
+        period: 60,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        threshold: table.alarms.iteratorAgeMs,
+      }),
+      alarm('dlq-messages', {
+        alarmDescription: `${table.name}: failed batches are waiting in the DLQ; redrive them before the stream trims their records`,
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: dlq.name },
+        statistic: 'Maximum',
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 0,
+      }),
+      alarm('errors', {
+        alarmDescription: `${table.name}: the replication function failed (configuration errors, timeouts)`,
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions: fnDims,
+        statistic: 'Sum',
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 0,
+      }),
+      alarm('throttles', {
+        alarmDescription: `${table.name}: the replication function is throttled`,
+        namespace: 'AWS/Lambda',
+        metricName: 'Throttles',
+        dimensions: fnDims,
+        statistic: 'Sum',
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 0,
+      }),
+      ...args.targetRegions.flatMap((region) => {
+        const dimensions = { Table: table.name, TargetRegion: region };
+        return [
+          alarm(`latency-${region}`, {
+            alarmDescription: `${table.name}: replication to ${region} is slow (p99 from stream record to replica write)`,
+            namespace: args.metricsNamespace,
+            metricName: METRIC_NAMES.latency,
+            dimensions,
+            extendedStatistic: 'p99',
+            period: 60,
+            evaluationPeriods: 5,
+            datapointsToAlarm: 3,
+            threshold: table.alarms.replicationLatencyMs,
+          }),
+          alarm(`conflicts-${region}`, {
+            alarmDescription: `${table.name}: the replica in ${region} was changed outside replication`,
+            namespace: args.metricsNamespace,
+            metricName: METRIC_NAMES.conflicts,
+            dimensions,
+            statistic: 'Sum',
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: table.alarms.conflicts,
+          }),
+        ];
+      }),
+    ];
+
+    this.functionName = fn.name;
+    this.dlqUrl = dlq.url;
+    this.alarmNames = alarms.map((a) => a.name);
+    this.registerOutputs({ functionName: this.functionName, dlqUrl: this.dlqUrl, alarmNames: this.alarmNames });
+  }
+}

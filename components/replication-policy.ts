@@ -1,0 +1,66 @@
+
+export interface ReplicationPolicyInputs {
+  readonly sourceTableArn: string;
+  readonly streamArn: string;
+  readonly replicaTableArns: readonly string[];
+  readonly dlqArn: string;
+  readonly logGroupArn: string;
+  readonly metricsNamespace: string;
+}
+
+/**
+ * The replication function's permissions, least privilege: each statement names exact ARNs.
+ * Pure, so tests can read the document without the engine.
+ */
+export function replicationPolicyDocument(p: ReplicationPolicyInputs) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ReadSourceStream',
+        Effect: 'Allow',
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        Resource: [p.streamArn],
+      },
+      {
+        // The event source mapping lists the table's streams; scoped to this table's stream ARNs.
+        Sid: 'ListSourceStreams',
+        Effect: 'Allow',
+        Action: ['dynamodb:ListStreams'],
+        Resource: [`${p.sourceTableArn}/stream/*`],
+      },
+      {
+        Sid: 'WriteReplicaItems',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Resource: [...p.replicaTableArns],
+      },
+      {
+        Sid: 'SendFailedBatchesToDlq',
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage'],
+        Resource: [p.dlqArn],
+      },
+      {
+        Sid: 'WriteLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [`${p.logGroupArn}:*`],
+      },
+      {
+        // PutMetricData has no resource-level permissions: AWS requires "*" here. The namespace
+        // condition limits it to this project's metrics.
+        Sid: 'PublishReplicationMetrics',
+        Effect: 'Allow',
+        Action: ['cloudwatch:PutMetricData'],
+        Resource: ['*'],
+        Condition: { StringEquals: { 'cloudwatch:namespace': p.metricsNamespace } },
+      },
+    ],
+  };
+}
+
+export const LAMBDA_ASSUME_ROLE_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};

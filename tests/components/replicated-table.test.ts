@@ -1,0 +1,190 @@
+import { strict as assert } from 'node:assert';
+import type { TableModel } from '../../config/model';
+import { groupReplicaRegions } from '../../components/consumer-groups';
+import { replicationBundle } from '../../components/lambda-bundle';
+import { regionalProviders } from '../../components/providers';
+import { ReplicatedTable } from '../../components/replicated-table';
+import { ofType, RecordedResource, settled, useMocks } from '../support/pulumi-mocks';
+
+const TABLE: TableModel = {
+  name: 'Users',
+  partitionKey: { name: 'userId', type: 'S' },
+  globalSecondaryIndexes: [{ name: 'byEmail', partitionKey: { name: 'email', type: 'S' }, projectionType: 'KEYS_ONLY' }],
+  primaryRegion: 'us-east-1',
+  replicaRegions: ['eu-west-1', 'ap-southeast-2'],
+  billing: { mode: 'PAY_PER_REQUEST' },
+  ttlAttribute: 'expiresAt',
+  conflictPolicy: 'source-wins',
+  replicateTtlDeletes: true,
+  stream: { batchSize: 100, batchingWindowSeconds: 0, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 3600, parallelizationFactor: 1 },
+  alarms: { iteratorAgeMs: 60_000, replicationLatencyMs: 120_000, conflicts: 0 },
+  lambda: { memoryMb: 512, timeoutSeconds: 60 },
+  deletionProtection: true,
+  tags: { team: 'identity' },
+};
+
+async function deploy(table: Partial<TableModel> = {}, extra: { alarmEmail?: string } = {}): Promise<RecordedResource[]> {
+  const recorded = useMocks();
+  const t = { ...TABLE, ...table };
+  const providers = regionalProviders([t.primaryRegion, ...t.replicaRegions]);
+  new ReplicatedTable(t.name, { table: t, providers, metricsNamespace: 'DdbReplicator', ...extra });
+  await settled();
+  return recorded;
+}
+
+const envOf = (fn: RecordedResource) => fn.inputs.environment.variables as Record<string, string>;
+
+describe('ReplicatedTable (Pulumi mocks)', function () {
+  this.timeout(30_000);
+
+  it('puts each regional table, and the replication resources, on the right regional provider', async () => {
+    const r = await deploy();
+    const tables = ofType(r, 'aws:dynamodb/table:Table');
+    assert.deepEqual(tables.map((t) => [t.name, t.region]).sort(), [
+      ['Users-ap-southeast-2-table', 'ap-southeast-2'],
+      ['Users-eu-west-1-table', 'eu-west-1'],
+      ['Users-us-east-1-table', 'us-east-1'],
+    ]);
+    for (const type of ['aws:lambda/function:Function', 'aws:lambda/eventSourceMapping:EventSourceMapping', 'aws:sqs/queue:Queue', 'aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:sns/topic:Topic']) {
+      const resources = ofType(r, type);
+      assert.ok(resources.length > 0, type);
+      for (const res of resources) assert.equal(res.region, 'us-east-1', `${type} ${res.name} is in the primary region`);
+    }
+  });
+
+  it('configures every table the same way, ready to be promoted: stream, PITR, KMS, deletion protection, GSIs, TTL, tags', async () => {
+    const r = await deploy();
+    for (const t of ofType(r, 'aws:dynamodb/table:Table')) {
+      const i = t.inputs;
+      assert.equal(i.name, 'Users');
+      assert.equal(i.streamEnabled, true);
+      assert.equal(i.streamViewType, 'NEW_AND_OLD_IMAGES');
+      assert.deepEqual(i.pointInTimeRecovery, { enabled: true });
+      assert.deepEqual(i.serverSideEncryption, { enabled: true });
+      assert.equal(i.deletionProtectionEnabled, true);
+      assert.equal(i.billingMode, 'PAY_PER_REQUEST');
+      assert.equal(i.hashKey, 'userId');
+      assert.deepEqual(i.attributes, [{ name: 'userId', type: 'S' }, { name: 'email', type: 'S' }]);
+      assert.deepEqual(i.globalSecondaryIndexes, [{ name: 'byEmail', keySchemas: [{ attributeName: 'email', keyType: 'HASH' }], projectionType: 'KEYS_ONLY' }]);
+      assert.deepEqual(i.ttl, { attributeName: 'expiresAt', enabled: true });
+      assert.deepEqual(i.tags, { team: 'identity', 'ddb-replicator:table': 'Users' });
+    }
+  });
+
+  it('supports provisioned capacity, with GSIs inheriting the table capacity', async () => {
+    const r = await deploy({ billing: { mode: 'PROVISIONED', readCapacity: 5, writeCapacity: 7 } });
+    const t = ofType(r, 'aws:dynamodb/table:Table')[0]!.inputs;
+    assert.equal(t.billingMode, 'PROVISIONED');
+    assert.equal(t.readCapacity, 5);
+    assert.equal(t.writeCapacity, 7);
+    assert.equal(t.globalSecondaryIndexes[0].writeCapacity, 7);
+  });
+
+  it('wires the function, event source mapping and DLQ as configured', async () => {
+    const r = await deploy({ stream: { batchSize: 250, batchingWindowSeconds: 2, maximumRetryAttempts: 5, maximumRecordAgeSeconds: 7200, parallelizationFactor: 3 }, lambda: { memoryMb: 1024, timeoutSeconds: 30 } });
+    const [fn] = ofType(r, 'aws:lambda/function:Function');
+    assert.equal(fn!.inputs.runtime, 'nodejs22.x');
+    assert.deepEqual(fn!.inputs.architectures, ['arm64']);
+    assert.equal(fn!.inputs.handler, 'index.handler');
+    assert.equal(fn!.inputs.memorySize, 1024);
+    assert.equal(fn!.inputs.timeout, 30);
+    assert.deepEqual(envOf(fn!), {
+      REPLICA_TARGETS: JSON.stringify([{ region: 'eu-west-1', tableName: 'Users' }]),
+      CONFLICT_POLICY: 'source-wins',
+      REPLICATE_TTL_DELETES: 'true',
+      METRICS_NAMESPACE: 'DdbReplicator',
+    });
+    const esms = ofType(r, 'aws:lambda/eventSourceMapping:EventSourceMapping');
+    assert.equal(esms.length, 2);
+    for (const esm of esms) {
+      const e = esm.inputs;
+      assert.equal(e.eventSourceArn, 'arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000');
+      assert.equal(e.startingPosition, 'TRIM_HORIZON');
+      assert.equal(e.batchSize, 250);
+      assert.equal(e.maximumBatchingWindowInSeconds, 2);
+      assert.equal(e.parallelizationFactor, 3);
+      assert.equal(e.maximumRetryAttempts, 5);
+      assert.equal(e.maximumRecordAgeInSeconds, 7200);
+      assert.equal(e.bisectBatchOnFunctionError, true);
+      assert.deepEqual(e.functionResponseTypes, ['ReportBatchItemFailures']);
+      assert.match(e.destinationConfig.onFailure.destinationArn, /^arn:aws:sqs:us-east-1:123456789012:/);
+    }
+    for (const q of ofType(r, 'aws:sqs/queue:Queue')) {
+      assert.equal(q.inputs.messageRetentionSeconds, 14 * 24 * 3600);
+      assert.equal(q.inputs.sqsManagedSseEnabled, true);
+    }
+  });
+
+  it('grants least privilege: exact ARNs, no "*" action, "*" resource only where AWS requires it', async () => {
+    const r = await deploy();
+    const policies = ofType(r, 'aws:iam/rolePolicy:RolePolicy').map((p) => JSON.parse(p.inputs.policy));
+    assert.equal(policies.length, 2);
+    for (const doc of policies) {
+      for (const s of doc.Statement) {
+        for (const action of s.Action) assert.ok(!action.includes('*'), `action ${action}`);
+        if (s.Resource.includes('*')) {
+          assert.deepEqual(s.Action, ['cloudwatch:PutMetricData'], 'only PutMetricData, which has no resource-level permissions');
+          assert.deepEqual(s.Condition, { StringEquals: { 'cloudwatch:namespace': 'DdbReplicator' } });
+        }
+      }
+      const writes = doc.Statement.find((s: any) => s.Sid === 'WriteReplicaItems');
+      assert.equal(writes.Resource.length, 1);
+      assert.match(writes.Resource[0], /^arn:aws:dynamodb:(eu-west-1|ap-southeast-2):123456789012:table\/Users$/);
+      const stream = doc.Statement.find((s: any) => s.Sid === 'ReadSourceStream');
+      assert.deepEqual(stream.Resource, ['arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000']);
+    }
+  });
+
+  it('alarms on iterator age, DLQ depth, errors, throttles, latency and conflicts, all notifying the topic', async () => {
+    const r = await deploy({ replicaRegions: ['eu-west-1'] }, { alarmEmail: 'oncall@example.com' });
+    const alarms = ofType(r, 'aws:cloudwatch/metricAlarm:MetricAlarm');
+    const byMetric = Object.fromEntries(alarms.map((a) => [a.inputs.metricName, a.inputs]));
+    assert.deepEqual(Object.keys(byMetric).sort(), ['ApproximateNumberOfMessagesVisible', 'Conflicts', 'Errors', 'IteratorAge', 'ReplicationLatency', 'Throttles']);
+    assert.equal(byMetric.IteratorAge.statistic, 'Maximum');
+    assert.equal(byMetric.IteratorAge.threshold, 60_000);
+    assert.equal(byMetric.ApproximateNumberOfMessagesVisible.threshold, 0);
+    assert.deepEqual(byMetric.ReplicationLatency.dimensions, { Table: 'Users', TargetRegion: 'eu-west-1' });
+    assert.equal(byMetric.ReplicationLatency.namespace, 'DdbReplicator');
+    const topicArn = 'arn:aws:sns:us-east-1:123456789012:Users-alarms-1a2b3c4';
+    for (const a of alarms) {
+      assert.equal(a.inputs.treatMissingData, 'notBreaching');
+      assert.deepEqual(a.inputs.alarmActions, [topicArn]);
+    }
+    const [sub] = ofType(r, 'aws:sns/topicSubscription:TopicSubscription');
+    assert.deepEqual([sub!.inputs.protocol, sub!.inputs.endpoint], ['email', 'oncall@example.com']);
+  });
+
+  for (const n of [1, 2, 3, 5]) {
+    it(`lets at most two functions read the stream with ${n} replica region(s), covering each region once`, async () => {
+      const regions = ['eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1'].slice(0, n);
+      const r = await deploy({ replicaRegions: regions });
+      assert.equal(ofType(r, 'aws:lambda/eventSourceMapping:EventSourceMapping').length, Math.min(n, 2));
+      const targets = ofType(r, 'aws:lambda/function:Function').flatMap((fn) => JSON.parse(envOf(fn).REPLICA_TARGETS!).map((t: { region: string }) => t.region));
+      assert.deepEqual([...targets].sort(), [...regions].sort());
+      assert.deepEqual(groupReplicaRegions(regions).map((g) => g.length), n <= 2 ? Array(n).fill(1) : [Math.ceil(n / 2), Math.floor(n / 2)]);
+    });
+  }
+
+  it('fails over by config change: every table keeps its logical name and inputs, only the links move', async () => {
+    const before = await deploy();
+    const after = await deploy({ primaryRegion: 'eu-west-1', replicaRegions: ['us-east-1', 'ap-southeast-2'] });
+    const tables = (r: RecordedResource[]) => ofType(r, 'aws:dynamodb/table:Table').map((t) => [t.name, t.region, JSON.stringify(t.inputs)]).sort();
+    assert.deepEqual(tables(after), tables(before));
+    const esmRegions = ofType(after, 'aws:lambda/eventSourceMapping:EventSourceMapping').map((e) => e.region);
+    assert.deepEqual(esmRegions, ['eu-west-1', 'eu-west-1']);
+    assert.match(ofType(after, 'aws:lambda/eventSourceMapping:EventSourceMapping')[0]!.inputs.eventSourceArn, /^arn:aws:dynamodb:eu-west-1:/);
+  });
+
+  it('refuses a region without a provider', () => {
+    useMocks();
+    assert.throws(() => new ReplicatedTable('Users', { table: TABLE, providers: regionalProviders(['us-east-1']) }), /no AWS provider for region eu-west-1/);
+  });
+
+  it('bundles the handler with esbuild, without any Pulumi code, and reports its size', () => {
+    const bundle = replicationBundle();
+    assert.ok(!/@pulumi|pulumi\.runtime/.test(bundle.code), 'the Lambda bundle holds no Pulumi code');
+    assert.match(bundle.code, /REPLICA_TARGETS/);
+    assert.ok(bundle.bytes > 10_000);
+    console.log(`      Lambda bundle: ${(bundle.bytes / 1024).toFixed(0)} KiB (minified, AWS SDK v3 included)`);
+  });
+});
