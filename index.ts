@@ -1,4 +1,32 @@
 // Stack program: stack config -> one ReplicatedTable per table -> exports.
-// The Pulumi components (components/) arrive with the infrastructure issue; until then this
-// program declares no resources. The replication engine it will deploy is in handlers/.
-export {};
+import * as pulumi from '@pulumi/pulumi';
+import { parseStackConfig } from './config/parse';
+import { regionalProviders } from './components/providers';
+import { ReplicatedTable } from './components/replicated-table';
+
+const config = new pulumi.Config('ddb-replicator');
+const model = parseStackConfig({
+  tables: config.getObject('tables'),
+  alarmEmail: config.get('alarmEmail'),
+  metricsNamespace: config.get('metricsNamespace'),
+});
+
+const providers = regionalProviders(model.tables.flatMap((t) => [t.primaryRegion, ...t.replicaRegions]));
+
+const replicated = model.tables.map(
+  (table) => new ReplicatedTable(table.name, { table, providers, metricsNamespace: model.metricsNamespace, alarmEmail: model.alarmEmail }),
+);
+
+/** Per table: ARN per region, the stream replication reads, DLQ URLs, function and alarm names. */
+export const tables = Object.fromEntries(
+  replicated.map((r, i) => [
+    model.tables[i]!.name,
+    {
+      tableArns: r.tableArns,
+      streamArn: r.streamArn,
+      dlqUrls: r.dlqUrls,
+      functionNames: r.functionNames,
+      alarmNames: r.alarmNames,
+    },
+  ]),
+);

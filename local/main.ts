@@ -1,35 +1,39 @@
-import { createWriteStream } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { diffSnapshots, inSync, tableSnapshot } from './compare';
 import { startDynamoDbLocal, useLocalEndpoint } from './dynamodb-local';
-import { startLocalReplication } from './pipeline';
+import { settingsFromModel, startLocalReplication } from './pipeline';
 import { percentile, ReplicationStats } from './replication-stats';
-import { LocalTableSpec } from './tables';
+import type { TableModel } from '../config/model';
+import { loadStackModel } from '../config/stack-file';
 import { runWorkload } from './workload';
 
 const USAGE = `Usage: npm start -- [options]
 
-Runs ddb-replicator locally: DynamoDB Local, a Users table in us-east-1 replicated to eu-west-1
-and ap-southeast-2 by the real replication handler behind a Lambda event source mapping emulator,
-and a user-registration workload; then verifies every replica equals the source.
+Runs ddb-replicator locally: DynamoDB Local, a table of a stack (by default Users of the dev
+stack: us-east-1 replicated to eu-west-1 and ap-southeast-2) replicated by the real handler behind
+a Lambda event source mapping emulator, and a user-registration workload; then verifies every
+replica equals the source.
 
 Options:
+  --stack NAME     read the table from Pulumi.NAME.yaml (default dev)
+  --table NAME     which table of the stack (default: its first)
   --operations N   writes the workload makes (default 2000)
   --seed N         workload seed (default 1)
   --watch          keep running after the check, so you can write with any DynamoDB client
   --endpoint URL   use a DynamoDB Local you already run instead of starting one
   --help           show this text`;
 
-export const DEMO_TABLE: LocalTableSpec = {
-  name: 'Users',
-  partitionKey: { name: 'userId', type: 'S' },
-  primaryRegion: 'us-east-1',
-  replicaRegions: ['eu-west-1', 'ap-southeast-2'],
-};
+/** The project directory: where Pulumi.<stack>.yaml files live. */
+const PROJECT_DIR = resolve(__dirname, '..');
 
 export interface MainOptions {
+  stack: string;
+  table?: string;
+  /** Where the stack files are; default the project directory. */
+  projectDir?: string;
   operations: number;
   seed: number;
   watch: boolean;
@@ -42,7 +46,7 @@ export function parseFlags(argv: string[]): MainOptions | 'help' {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { operations: { type: 'string' }, seed: { type: 'string' }, watch: { type: 'boolean' }, endpoint: { type: 'string' }, help: { type: 'boolean' } },
+      options: { stack: { type: 'string' }, table: { type: 'string' }, operations: { type: 'string' }, seed: { type: 'string' }, watch: { type: 'boolean' }, endpoint: { type: 'string' }, help: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -60,6 +64,8 @@ export function parseFlags(argv: string[]): MainOptions | 'help' {
     throw new UsageError(`--endpoint is ${JSON.stringify(values.endpoint)}: use a URL such as http://127.0.0.1:8000`);
   }
   return {
+    stack: values.stack ?? 'dev',
+    table: values.table,
     operations: whole('operations', values.operations, 2000, 1),
     seed: whole('seed', values.seed, 1, 0),
     watch: !!values.watch,
@@ -73,6 +79,7 @@ export class UsageError extends Error {}
 export async function main(opts: MainOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const print = (line = '') => out.write(`${line}\n`);
   const cleanups: (() => unknown)[] = [];
+  const table = chooseTable(opts);
   try {
     const ddb = opts.endpoint ? undefined : await startDynamoDbLocal();
     if (ddb) cleanups.push(() => ddb.stop());
@@ -87,28 +94,42 @@ export async function main(opts: MainOptions, out: NodeJS.WritableStream = proce
     const clients = new Map<string, DynamoDBClient>();
     cleanups.push(() => clients.forEach((c) => c.destroy()));
     const clientFor = (region: string) => clients.get(region) ?? clients.set(region, new DynamoDBClient({ region })).get(region)!;
-    const replication = await startReplication(endpoint, clientFor, log);
+    const replication = await startReplication(table, endpoint, clientFor, log);
     cleanups.push(() => replication.stop());
-    print(`Tables: ${DEMO_TABLE.name} in ${DEMO_TABLE.primaryRegion} (source, stream NEW_AND_OLD_IMAGES) -> ${DEMO_TABLE.replicaRegions.join(', ')}`);
+    print(`Stack ${opts.stack}, table ${table.name}: ${table.primaryRegion} (source, stream NEW_AND_OLD_IMAGES) -> ${table.replicaRegions.join(', ')}`);
     print(`Handler and emulator logs: .ddb-replicator/local.log\n`);
 
-    const converged = await runAndVerify(opts, replication, clientFor, out, cleanups);
-    if (opts.watch) await watch(endpoint, replication.stats, print);
+    const converged = await runAndVerify(opts, table, replication, clientFor, out, cleanups);
+    if (opts.watch) await watch(table, endpoint, replication.stats, print);
     return converged ? 0 : 1;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
 }
 
-async function startReplication(endpoint: string, clientFor: (region: string) => DynamoDBClient, log: (line: Record<string, unknown>) => void) {
+/** The stack's table the demo runs; its user-registration workload needs a `userId` (S) partition key. */
+function chooseTable(opts: MainOptions): TableModel {
+  const model = loadStackModel(opts.stack, opts.projectDir ?? PROJECT_DIR);
+  const table = opts.table ? model.tables.find((t) => t.name === opts.table) : model.tables[0];
+  if (!table) throw new UsageError(`--table ${opts.table}: stack ${opts.stack} has tables ${model.tables.map((t) => t.name).join(', ')}; choose one of them`);
+  if (table.partitionKey.name !== 'userId' || table.partitionKey.type !== 'S' || table.sortKey) {
+    throw new UsageError(
+      `table ${table.name} is keyed by ${[table.partitionKey, table.sortKey].filter(Boolean).map((k) => `${k!.name} (${k!.type})`).join(' + ')}: ` +
+        'the demo workload writes user records keyed by userId (S) alone; choose such a table with --table',
+    );
+  }
+  return table;
+}
+
+async function startReplication(table: TableModel, endpoint: string, clientFor: (region: string) => DynamoDBClient, log: (line: Record<string, unknown>) => void) {
   const deletedAt = new Map<string, number>();
-  const stats = new ReplicationStats(DEMO_TABLE.replicaRegions, (c) => (c.after ? Number(c.after.updatedAt?.N) || undefined : deletedAt.get(c.keys.userId?.S ?? '')));
+  const stats = new ReplicationStats(table.replicaRegions, (c) => (c.after ? Number(c.after.updatedAt?.N) || undefined : deletedAt.get(c.keys.userId?.S ?? '')));
   try {
-    const replication = await startLocalReplication({ table: DEMO_TABLE, clientFor, handlerDeps: { log, onApplied: stats.onApplied }, emulator: { log } });
+    const replication = await startLocalReplication({ table, ...settingsFromModel(table), clientFor, handlerDeps: { log, onApplied: stats.onApplied }, emulator: { log } });
     return { ...replication, stats, deletedAt };
   } catch (err) {
     if ((err as Error).name === 'ResourceInUseException') {
-      throw new UsageError(`table ${DEMO_TABLE.name} already exists at ${endpoint}: delete it there, or run without --endpoint to use a fresh DynamoDB Local`);
+      throw new UsageError(`table ${table.name} already exists at ${endpoint}: delete it there, or run without --endpoint to use a fresh DynamoDB Local`);
     }
     throw err;
   }
@@ -117,10 +138,9 @@ async function startReplication(endpoint: string, clientFor: (region: string) =>
 type Replication = Awaited<ReturnType<typeof startReplication>>;
 
 /** Drives the workload with live progress, waits for replication, then compares every replica. */
-async function runAndVerify(opts: MainOptions, replication: Replication, clientFor: (region: string) => DynamoDBClient, out: NodeJS.WritableStream, cleanups: (() => unknown)[]): Promise<boolean> {
+async function runAndVerify(opts: MainOptions, table: TableModel, replication: Replication, clientFor: (region: string) => DynamoDBClient, out: NodeJS.WritableStream, cleanups: (() => unknown)[]): Promise<boolean> {
   const print = (line = '') => out.write(`${line}\n`);
   const { stats, emulator } = replication;
-  const table = DEMO_TABLE;
   const started = Date.now();
   let writes = 0;
   const progress = () => `writes ${writes}/${opts.operations}  ${replicationLine(stats)}`;
@@ -178,8 +198,7 @@ function replicationLine(stats: ReplicationStats): string {
 }
 
 /** --watch: keep replicating until Ctrl-C, reporting whenever something new was replicated. */
-async function watch(endpoint: string, stats: ReplicationStats, print: (line?: string) => void): Promise<void> {
-  const t = DEMO_TABLE;
+async function watch(t: TableModel, endpoint: string, stats: ReplicationStats, print: (line?: string) => void): Promise<void> {
   print(`\nWatching. Write to ${t.name} in ${t.primaryRegion} with any DynamoDB client and read it back from a replica region, e.g.:`);
   print(`  export AWS_ACCESS_KEY_ID=${process.env.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${process.env.AWS_SECRET_ACCESS_KEY}`);
   print(`  aws dynamodb put-item --endpoint-url ${endpoint} --region ${t.primaryRegion} --table-name ${t.name} --item '{"userId":{"S":"me"},"name":{"S":"Me"}}'`);

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { TableModel } from '../config/model';
 import { ReplicatorConfig } from '../handlers/config';
 import { HandlerDeps, makeHandler } from '../handlers/replicate';
 import { EmulatorOptions, EventSourceMappingEmulator } from './esm/emulator';
@@ -39,6 +40,19 @@ export const PROJECT_MAPPING: MappingSettings = {
   maximumRecordAgeInSeconds: 3600,
   reportBatchItemFailures: true,
 };
+
+/** The handler and mapping settings a stack's table deploys with, for the local runtime. */
+export function settingsFromModel(t: TableModel): Pick<LocalReplicationOptions, 'mapping' | 'handler'> {
+  return {
+    mapping: {
+      batchSize: t.stream.batchSize,
+      maximumBatchingWindowInSeconds: t.stream.batchingWindowSeconds,
+      maximumRetryAttempts: t.stream.maximumRetryAttempts,
+      maximumRecordAgeInSeconds: t.stream.maximumRecordAgeSeconds,
+    },
+    handler: { conflictPolicy: t.conflictPolicy, replicateTtlDeletes: t.replicateTtlDeletes },
+  };
+}
 
 /** Tables, the real handler and an event source mapping emulator between them, on DynamoDB Local. */
 export async function startLocalReplication(opts: LocalReplicationOptions): Promise<LocalReplication> {

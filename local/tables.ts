@@ -1,18 +1,9 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ScalarAttributeType } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import type { TableModel } from '../config/model';
 
-export interface KeyAttribute {
-  readonly name: string;
-  readonly type: ScalarAttributeType;
-}
-
-/** What the local runtime needs to know of a replicated table. */
-export interface LocalTableSpec {
-  readonly name: string;
-  readonly partitionKey: KeyAttribute;
-  readonly sortKey?: KeyAttribute;
-  readonly primaryRegion: string;
-  readonly replicaRegions: readonly string[];
-}
+/** What the local runtime needs of a table: the stack model's table, or just its keys and regions. */
+export type LocalTableSpec = Pick<TableModel, 'name' | 'partitionKey' | 'sortKey' | 'primaryRegion' | 'replicaRegions'> &
+  Partial<Pick<TableModel, 'globalSecondaryIndexes' | 'ttlAttribute'>>;
 
 /**
  * Creates the table in one region with a NEW_AND_OLD_IMAGES stream (replicas get one too, so any
@@ -20,15 +11,31 @@ export interface LocalTableSpec {
  */
 export async function createRegionalTable(client: DynamoDBClient, spec: LocalTableSpec): Promise<string> {
   const keys = [spec.partitionKey, ...(spec.sortKey ? [spec.sortKey] : [])];
+  const indexes = spec.globalSecondaryIndexes ?? [];
+  const attributes = new Map([...keys, ...indexes.flatMap((g) => [g.partitionKey, ...(g.sortKey ? [g.sortKey] : [])])].map((k) => [k.name, k.type]));
+  const keySchema = (pk: { name: string }, sk?: { name: string }) => [
+    { AttributeName: pk.name, KeyType: 'HASH' as const },
+    ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
+  ];
   await client.send(
     new CreateTableCommand({
       TableName: spec.name,
-      AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
-      KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+      AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
+      KeySchema: keySchema(spec.partitionKey, spec.sortKey),
+      GlobalSecondaryIndexes: indexes.length
+        ? indexes.map((g) => ({
+            IndexName: g.name,
+            KeySchema: keySchema(g.partitionKey, g.sortKey),
+            Projection: { ProjectionType: g.projectionType, NonKeyAttributes: g.nonKeyAttributes ? [...g.nonKeyAttributes] : undefined },
+          }))
+        : undefined,
       BillingMode: 'PAY_PER_REQUEST',
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     }),
   );
+  if (spec.ttlAttribute) {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: spec.name, TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true } }));
+  }
   const { Table } = await client.send(new DescribeTableCommand({ TableName: spec.name }));
   if (!Table?.LatestStreamArn) throw new Error(`table ${spec.name} has no stream after creation`);
   return Table.LatestStreamArn;

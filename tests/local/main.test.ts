@@ -15,9 +15,10 @@ describe('npm start: the main job', () => {
   it('replicates a user-registration workload on an embedded DynamoDB Local, verifies and exits 0', async function () {
     this.timeout(120_000);
     const before = process.env.AWS_ENDPOINT_URL_DYNAMODB;
-    const { code, text } = await runMain({ operations: 300, seed: 7, watch: false });
+    const { code, text } = await runMain({ stack: 'dev', operations: 300, seed: 7, watch: false });
     assert.equal(code, 0, text);
     assert.match(text, /DynamoDB Local: http:\/\/127\.0\.0\.1:\d+ \(started for this run/);
+    assert.match(text, /Stack dev, table Users: us-east-1 \(source, stream NEW_AND_OLD_IMAGES\) -> eu-west-1, ap-southeast-2/);
     assert.match(text, /Converged: every replica equals the source/);
     for (const region of ['eu-west-1', 'ap-southeast-2']) {
       assert.match(text, new RegExp(`${region}\\s+\\d+\\s+300\\s+\\d+\\s+0\\s+0\\s+0\\s+\\d+ ms\\s+\\d+ ms\\s+yes`), `summary row for ${region}`);
@@ -27,15 +28,27 @@ describe('npm start: the main job', () => {
 
   it('uses a running DynamoDB Local with --endpoint, and refuses to overwrite an existing demo table', async function () {
     this.timeout(120_000);
-    const first = await runMain({ operations: 100, seed: 3, watch: false, endpoint: localEndpoint() });
+    const first = await runMain({ stack: 'dev', operations: 100, seed: 3, watch: false, endpoint: localEndpoint() });
     assert.equal(first.code, 0, first.text);
     assert.match(first.text, new RegExp(`DynamoDB Local: ${localEndpoint()}\\n`));
-    await assert.rejects(runMain({ operations: 10, seed: 3, watch: false, endpoint: localEndpoint() }), /table Users already exists at http:\/\/127\.0\.0\.1:\d+: delete it there, or run without --endpoint/);
+    await assert.rejects(runMain({ stack: 'dev', operations: 10, seed: 3, watch: false, endpoint: localEndpoint() }), /table Users already exists at http:\/\/127\.0\.0\.1:\d+: delete it there, or run without --endpoint/);
+  });
+
+  it('reads the table from the stack file, and names the fix for a missing stack or table', async () => {
+    await assert.rejects(runMain({ stack: 'nope', operations: 1, seed: 1, watch: false }), /Pulumi\.nope\.yaml[\s\S]*dev/);
+    await assert.rejects(runMain({ stack: 'dev', table: 'Orders', operations: 1, seed: 1, watch: false }), /--table Orders: stack dev has tables Users; choose one of them/);
   });
 
   it('parses flags and names the fix for bad ones', () => {
-    assert.deepEqual(parseFlags([]), { operations: 2000, seed: 1, watch: false, endpoint: undefined });
-    assert.deepEqual(parseFlags(['--watch', '--endpoint', 'http://127.0.0.1:8000', '--operations', '50']), { operations: 50, seed: 1, watch: true, endpoint: 'http://127.0.0.1:8000' });
+    assert.deepEqual(parseFlags([]), { stack: 'dev', table: undefined, operations: 2000, seed: 1, watch: false, endpoint: undefined });
+    assert.deepEqual(parseFlags(['--watch', '--endpoint', 'http://127.0.0.1:8000', '--operations', '50', '--stack', 'prod', '--table', 'Users']), {
+      stack: 'prod',
+      table: 'Users',
+      operations: 50,
+      seed: 1,
+      watch: true,
+      endpoint: 'http://127.0.0.1:8000',
+    });
     assert.equal(parseFlags(['--help']), 'help');
     assert.throws(() => parseFlags(['--operations', 'many']), /--operations is "many": use a whole number of at least 1/);
     assert.throws(() => parseFlags(['--endpoint', 'localhost']), /--endpoint is "localhost": use a URL such as http:\/\/127\.0\.0\.1:8000/);
