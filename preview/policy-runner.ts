@@ -1,0 +1,123 @@
+import type { EnforcementLevel, Policies, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
+import { unknownCheckingProxy, UnknownValueError } from '@pulumi/policy';
+
+/**
+ * Runs CrossGuard policies the way the engine's analyzer does (`@pulumi/policy` server.ts), without
+ * the engine: one try/catch per validation function, `notApplicable` throwing, schema defaults
+ * filled into `getConfig` as the CLI does, `stackTags`, and values unknown at preview reported as
+ * advisory. Used by the tests and by the offline preview.
+ */
+export interface PlannedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  /** Inputs: what resource policies see. */
+  readonly inputs: Record<string, unknown>;
+  /** Inputs plus provider outputs: what stack policies see. */
+  readonly outputs: Record<string, unknown>;
+  readonly parent?: string;
+  readonly provider?: { type: string; name: string; urn: string; props: Record<string, unknown> };
+  readonly protect?: boolean;
+}
+
+export interface Violation {
+  readonly policy: string;
+  readonly level: EnforcementLevel;
+  readonly message: string;
+  readonly urn?: string;
+}
+
+/** Per policy: an enforcement level, or an object with `enforcementLevel` and the policy's settings. */
+export type PackConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
+
+class NotApplicableError extends Error {}
+
+const isResourcePolicy = (p: Policies[number]): p is ResourceValidationPolicy => 'validateResource' in p;
+
+export async function runPolicies(policies: Policies, resources: readonly PlannedResource[], config: PackConfig = {}, stackTags = new Map<string, string>()): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  for (const p of policies) {
+    const settings = config[p.name];
+    const level = (typeof settings === 'string' ? settings : settings?.enforcementLevel) ?? p.enforcementLevel ?? 'advisory';
+    if (level === 'disabled') continue;
+    const getConfig = <T>() => ({ ...schemaDefaults(p), ...(typeof settings === 'object' ? withoutLevel(settings) : {}) }) as T;
+    const report = (message: string, urn?: string) => violations.push({ policy: p.name, level: level === 'remediate' ? 'mandatory' : level, message, urn });
+    const notApplicable = (reason?: string): never => {
+      throw new NotApplicableError(reason);
+    };
+    const guard = async (run: () => unknown, urn?: string) => {
+      try {
+        await run();
+      } catch (err) {
+        if (err instanceof NotApplicableError) return;
+        if (err instanceof UnknownValueError) violations.push({ policy: p.name, level: 'advisory', message: `can't be checked during preview: ${(err as Error).message}`, urn });
+        else throw new Error(`policy ${p.name} failed: ${(err as Error).message}`);
+      }
+    };
+    if (isResourcePolicy(p)) {
+      const validations = Array.isArray(p.validateResource) ? p.validateResource : p.validateResource ? [p.validateResource] : [];
+      for (const r of resources) {
+        for (const validate of validations) {
+          const props = unknownCheckingProxy(r.inputs);
+          await guard(
+            () =>
+              validate(
+                {
+                  type: r.type,
+                  props,
+                  urn: r.urn,
+                  name: r.name,
+                  opts: { protect: !!r.protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent },
+                  provider: r.provider,
+                  stackTags,
+                  isType: (cls) => isType(r.type, cls),
+                  asType: (cls) => (isType(r.type, cls) ? (props as never) : undefined),
+                  getConfig,
+                  notApplicable,
+                },
+                (message, urn) => report(message, urn ?? r.urn),
+              ),
+            r.urn,
+          );
+        }
+      }
+    } else {
+      const byUrn = new Map<string, PolicyResource>();
+      const stackResources = resources.map((r) => {
+        const props = unknownCheckingProxy(r.outputs);
+        const resource: PolicyResource = {
+          type: r.type,
+          props,
+          urn: r.urn,
+          name: r.name,
+          opts: { protect: !!r.protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent },
+          provider: r.provider,
+          dependencies: [],
+          propertyDependencies: {},
+          isType: (cls) => isType(r.type, cls),
+          asType: (cls) => (isType(r.type, cls) ? (props as never) : undefined),
+        };
+        byUrn.set(r.urn, resource);
+        return resource;
+      });
+      resources.forEach((r, i) => r.parent && byUrn.has(r.parent) && ((stackResources[i] as { parent?: PolicyResource }).parent = byUrn.get(r.parent)));
+      await guard(() => (p as StackValidationPolicy).validateStack({ resources: stackResources, getConfig, stackTags, notApplicable }, report));
+    }
+  }
+  return violations;
+}
+
+function isType(type: string, cls: unknown): boolean {
+  const token = (cls as { __pulumiType?: string }).__pulumiType;
+  return token !== undefined ? type === token : false;
+}
+
+function schemaDefaults(p: Policies[number]): Record<string, unknown> {
+  const props = p.configSchema?.properties ?? {};
+  return Object.fromEntries(Object.entries(props).filter(([, s]) => (s as { default?: unknown }).default !== undefined).map(([k, s]) => [k, (s as { default?: unknown }).default]));
+}
+
+function withoutLevel(o: Record<string, unknown>): Record<string, unknown> {
+  const { enforcementLevel: _, ...rest } = o;
+  return rest;
+}
