@@ -25,7 +25,7 @@ export function wildcardProblems(policy: unknown): string[] {
   return problems;
 }
 
-const check = (policy: unknown, report: (m: string) => void) => wildcardProblems(policy).forEach(report);
+const check = (policy: unknown, report: (m: string) => void) => wildcardProblems(policy).forEach((m) => report(m));
 
 export const iamNoWildcards: ResourceValidationPolicy = {
   name: 'iam-no-wildcards',

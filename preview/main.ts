@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { policies } from '../policies/rules';
+import { PackConfig, runPolicies } from './policy-runner';
+import { renderJson, renderText } from './render';
+import { planProgram, PreviewInputError } from './run-program';
+
+const USAGE = `Usage: npm run preview -- [options]
+
+Runs a Pulumi TypeScript program under Pulumi's mocks with a stack's config (no Pulumi CLI, backend
+or AWS credentials), prints the planned resources by region, and runs every policy of the
+ddb-replicator pack on them. Exits 1 on any mandatory violation.
+
+Options:
+  --stack NAME           stack whose Pulumi.NAME.yaml config to use (default dev)
+  --dir PATH             the Pulumi program to preview (default: this project)
+  --policy-config FILE   policy pack config JSON, as for pulumi preview --policy-pack-config
+  --json                 print a machine-readable report
+  --help                 show this text`;
+
+export interface PreviewOptions {
+  stack: string;
+  dir: string;
+  json: boolean;
+  policyConfig?: string;
+}
+
+export function parsePreviewFlags(argv: string[]): PreviewOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { stack: { type: 'string' }, dir: { type: 'string' }, json: { type: 'boolean' }, 'policy-config': { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new PreviewInputError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  if (values.help) return 'help';
+  return { stack: values.stack ?? 'dev', dir: resolve(values.dir ?? resolve(__dirname, '..')), json: !!values.json, policyConfig: values['policy-config'] };
+}
+
+/** Returns the exit code: 0 clean or advisory only, 1 on a mandatory violation. */
+export async function preview(opts: PreviewOptions, out: (text: string) => void = (t) => console.log(t)): Promise<number> {
+  const config = opts.policyConfig ? readPolicyConfig(opts.policyConfig) : {};
+  const plan = await planProgram(opts.dir, opts.stack);
+  const violations = await runPolicies(policies, plan.resources, config);
+  out(opts.json ? renderJson(plan, violations) : renderText(plan, violations, policies.length));
+  return violations.some((v) => v.level === 'mandatory') ? 1 : 0;
+}
+
+function readPolicyConfig(path: string): PackConfig {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as PackConfig;
+  } catch (err) {
+    throw new PreviewInputError(`--policy-config ${path}: ${(err as Error).message}; give a JSON file mapping policy names to levels or settings`);
+  }
+}
+
+if (require.main === module) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  (async () => {
+    const opts = parsePreviewFlags(process.argv.slice(2));
+    if (opts === 'help') return console.log(USAGE);
+    process.exitCode = await preview(opts);
+  })().catch((err) => {
+    console.error(err instanceof PreviewInputError || (err as Error).name === 'StackConfigError' ? (err as Error).message : err);
+    process.exitCode = 2;
+  });
+}
