@@ -3,6 +3,7 @@ import { DeleteItemCommand, DescribeTableCommand, PutItemCommand, UpdateItemComm
 import fc from 'fast-check';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { startLocalReplication } from '../../local/pipeline';
+import { provisionTables } from '../../local/tables';
 import { METADATA } from '../../handlers/contract';
 import { client, diffTables, StreamTap, tableSpec } from '../support/ddb';
 
@@ -15,15 +16,23 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 );
 
 /** How Lambda may deliver: re-sends, failures after partial work, spurious rewinds, bisection. */
-const chaos = fc.record({
+/** A probability from 0 to max percent, uniform: fc.double is uniform over bit patterns, so mostly tiny. */
+const percent = (max: number) => fc.integer({ min: 0, max }).map((p) => p / 100);
+
+// Unbiased: fast-check otherwise favours edge values (no failures, batches of one), which hide bugs.
+const chaos = fc.noBias(
+  fc.record({
   seed: fc.integer(),
   batchSize: fc.integer({ min: 1, max: 8 }),
   bisect: fc.boolean(),
-  throwBefore: fc.double({ min: 0, max: 0.3, noNaN: true }),
-  throwAfter: fc.double({ min: 0, max: 0.5, noNaN: true }),
-  spuriousRewind: fc.double({ min: 0, max: 0.3, noNaN: true }),
-  duplicate: fc.double({ min: 0, max: 0.3, noNaN: true }),
-});
+  throwBefore: percent(30),
+  throwAfter: percent(50),
+  spuriousRewind: percent(30),
+  duplicate: percent(30),
+  /** Write the history before the mapping starts (catching up on a backlog: full batches). */
+  catchUp: fc.boolean(),
+  }),
+);
 
 function mulberry32(seed: number) {
   return () => {
@@ -44,8 +53,11 @@ describe('convergence under duplicates, rewinds and bisection (property, DynamoD
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), chaos, async (history, c) => {
         const spec = tableSpec({ replicaRegions: ['eu-west-1', 'ap-southeast-2'] });
         const random = mulberry32(c.seed);
+        const existingStreamArn = c.catchUp ? await provisionTables(spec, client) : undefined;
+        if (c.catchUp) await applyHistory(spec.name, history);
         const replication = await startLocalReplication({
           table: spec,
+          existingStreamArn,
           clientFor: client,
           mapping: { batchSize: c.batchSize, bisectBatchOnFunctionError: c.bisect, maximumRetryAttempts: -1, maximumRecordAgeInSeconds: -1 },
           emulator: { pollIntervalMs: 10, discoveryIntervalMs: 30, retryDelayMs: 0, log: () => undefined },
@@ -63,7 +75,7 @@ describe('convergence under duplicates, rewinds and bisection (property, DynamoD
           },
         });
         try {
-          await applyHistory(spec.name, history);
+          if (!c.catchUp) await applyHistory(spec.name, history);
           await replication.emulator.waitForIdle(60_000);
           for (const region of spec.replicaRegions) {
             assert.deepEqual(await diffTables(spec, region), { missing: [], extra: [], different: [] }, `replica ${region} equals the source`);
@@ -91,9 +103,11 @@ async function applyHistory(table: string, history: Op[]): Promise<void> {
 }
 
 /**
- * Reads the replica's own stream: every version replication wrote to an item must be newer than
- * the one before. An older record applied after a newer one (a stale write) would show here, even
- * when a later replay repaired the end state.
+ * Reads the replica's own stream: between two deletions of an item, every version replication
+ * wrote to it must be newer than the one before. An older record applied over a newer one (a stale
+ * write) shows here even when a later replay repaired the end state. A deletion leaves no version
+ * behind, so a replay of older records after it may briefly recreate the item until the REMOVE is
+ * replayed too (README, "Known limits"); that is why the check restarts after each REMOVE.
  */
 async function assertNeverWentBack(table: string, region: string): Promise<void> {
   const { Table } = await client(region).send(new DescribeTableCommand({ TableName: table }));
@@ -101,9 +115,12 @@ async function assertNeverWentBack(table: string, region: string): Promise<void>
   try {
     const last = new Map<string, string>();
     for (const r of await tap.next()) {
-      const seq = r.dynamodb!.NewImage?.[METADATA.seq]?.S;
-      if (!seq) continue;
       const key = r.dynamodb!.Keys!.pk!.S!;
+      if (r.eventName === 'REMOVE') {
+        last.delete(key);
+        continue;
+      }
+      const seq = r.dynamodb!.NewImage![METADATA.seq]!.S!;
       const before = last.get(key);
       assert.ok(before === undefined || seq > before, `replica ${region} item ${key} went from version ${before} back to ${seq}`);
       last.set(key, seq);
