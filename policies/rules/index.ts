@@ -1,12 +1,19 @@
 import type { Policies } from '@pulumi/policy';
-import { alarmsHaveActions, dlqDepthAlarm, iteratorAgeAlarm } from './alarms';
-import { iamNoWildcards } from './iam';
-import { lambdaRuntimeSupported } from './lambda';
-import { dlqRetention, sqsEncrypted } from './sqs';
-import { maxTwoStreamConsumers, streamMappingSafety, streamViewForReplication } from './streams';
-import { replicasMatchSource, tableDeletionProtection, tableRecoveryAndEncryption } from './tables';
+import { alarmsHaveActions } from './alarm-has-action';
+import { dlqDepthAlarm } from './dlq-depth-alarm';
+import { dlqRetention } from './dlq-retention';
+import { iamNoWildcards } from './iam-no-wildcards';
+import { iteratorAgeAlarm } from './iterator-age-alarm';
+import { lambdaRuntimeSupported } from './lambda-runtime';
+import { replicasMatchSource } from './replicas-match-source';
+import { sqsEncrypted } from './sqs-queue-encrypted';
+import { streamMappingSafety } from './stream-mapping-safety';
+import { maxTwoStreamConsumers } from './stream-max-two-consumers';
+import { streamViewForReplication } from './stream-new-and-old-images';
+import { tableDeletionProtection } from './table-deletion-protection';
+import { tableRecoveryAndEncryption } from './table-pitr-and-kms';
 
-/** Every rule of the pack, each usable on any Pulumi program. */
+/** Every rule of the pack, each in its own module and usable on any Pulumi program. */
 export const policies: Policies = [
   streamViewForReplication,
   tableRecoveryAndEncryption,

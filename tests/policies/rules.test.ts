@@ -1,13 +1,20 @@
 import { strict as assert } from 'node:assert';
 import type { Policies } from '@pulumi/policy';
 import { PackConfig, PlannedResource, runPolicies } from '../../preview/policy-runner';
-import { alarmsHaveActions, dlqDepthAlarm, iteratorAgeAlarm } from '../../policies/rules/alarms';
-import { iamNoWildcards } from '../../policies/rules/iam';
 import { policies } from '../../policies/rules';
-import { lambdaRuntimeSupported } from '../../policies/rules/lambda';
-import { dlqRetention, sqsEncrypted } from '../../policies/rules/sqs';
-import { maxTwoStreamConsumers, streamMappingSafety, streamViewForReplication } from '../../policies/rules/streams';
-import { replicasMatchSource, tableDeletionProtection, tableRecoveryAndEncryption } from '../../policies/rules/tables';
+import { alarmsHaveActions } from '../../policies/rules/alarm-has-action';
+import { dlqDepthAlarm } from '../../policies/rules/dlq-depth-alarm';
+import { dlqRetention } from '../../policies/rules/dlq-retention';
+import { iamNoWildcards } from '../../policies/rules/iam-no-wildcards';
+import { iteratorAgeAlarm } from '../../policies/rules/iterator-age-alarm';
+import { lambdaRuntimeSupported } from '../../policies/rules/lambda-runtime';
+import { replicasMatchSource } from '../../policies/rules/replicas-match-source';
+import { sqsEncrypted } from '../../policies/rules/sqs-queue-encrypted';
+import { streamMappingSafety } from '../../policies/rules/stream-mapping-safety';
+import { maxTwoStreamConsumers } from '../../policies/rules/stream-max-two-consumers';
+import { streamViewForReplication } from '../../policies/rules/stream-new-and-old-images';
+import { tableDeletionProtection } from '../../policies/rules/table-deletion-protection';
+import { tableRecoveryAndEncryption } from '../../policies/rules/table-pitr-and-kms';
 
 const STREAM = 'arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000';
 const DLQ_ARN = 'arn:aws:sqs:us-east-1:123456789012:users-dlq';

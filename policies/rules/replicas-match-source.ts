@@ -1,27 +1,6 @@
 import * as aws from '@pulumi/aws';
-import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from '@pulumi/policy';
-
-export const tableRecoveryAndEncryption: ResourceValidationPolicy = {
-  name: 'dynamodb-table-pitr-and-kms',
-  description: 'DynamoDB tables have point-in-time recovery and KMS server-side encryption.',
-  enforcementLevel: 'mandatory',
-  validateResource: validateResourceOfType(aws.dynamodb.Table, (t, _args, report) => {
-    if (t.pointInTimeRecovery?.enabled !== true) report('point-in-time recovery is off: set pointInTimeRecovery.enabled to true');
-    if (t.serverSideEncryption?.enabled !== true) report('KMS server-side encryption is off: set serverSideEncryption.enabled to true (AWS managed key or your own kmsKeyArn)');
-  }),
-};
-
-export const tableDeletionProtection: ResourceValidationPolicy = {
-  name: 'dynamodb-table-deletion-protection',
-  description: 'DynamoDB tables have deletion protection (set this policy to advisory for scratch stacks).',
-  enforcementLevel: 'mandatory',
-  validateResource: validateResourceOfType(aws.dynamodb.Table, (t, _args, report) => {
-    if (t.deletionProtectionEnabled !== true) report('deletion protection is off: set deletionProtectionEnabled to true');
-  }),
-};
-
-/** This project tags every regional table of one replicated table with its name. */
-export const REPLICA_GROUP_TAG = 'ddb-replicator:table';
+import { StackValidationPolicy } from '@pulumi/policy';
+import { REPLICA_GROUP_TAG } from '../lib/stream-resources';
 
 type TableProps = { hashKey?: string; rangeKey?: string; attributes?: { name: string; type: string }[]; globalSecondaryIndexes?: Record<string, unknown>[]; tags?: Record<string, string> };
 

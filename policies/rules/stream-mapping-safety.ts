@@ -1,8 +1,6 @@
 import * as aws from '@pulumi/aws';
-import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType, validateStackResourcesOfType } from '@pulumi/policy';
-
-/** An event source mapping reads a DynamoDB stream when its source ARN is a table's stream ARN. */
-export const isDynamoDbStreamArn = (arn: unknown): arn is string => typeof arn === 'string' && /^arn:aws[\w-]*:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\//.test(arn);
+import { ResourceValidationPolicy, validateResourceOfType } from '@pulumi/policy';
+import { isDynamoDbStreamArn } from '../lib/stream-resources';
 
 export const streamMappingSafety: ResourceValidationPolicy = {
   name: 'dynamodb-stream-mapping-safety',
@@ -30,33 +28,5 @@ export const streamMappingSafety: ResourceValidationPolicy = {
       report('functionResponseTypes lacks ReportBatchItemFailures: partial failures would retry whole batches (and Lambda ignores batchItemFailures without it)');
     }
     if (esm.startingPosition === 'LATEST') report('startingPosition is LATEST: records written while the mapping starts are skipped; use TRIM_HORIZON');
-  }),
-};
-
-type Esm = aws.lambda.EventSourceMappingArgs & { eventSourceArn?: string };
-
-export const streamViewForReplication: StackValidationPolicy = {
-  name: 'dynamodb-stream-new-and-old-images',
-  description: 'A table whose stream a Lambda event source mapping reads has a stream with NEW_AND_OLD_IMAGES.',
-  enforcementLevel: 'mandatory',
-  validateStack: (args, report) => {
-    const read = new Set(args.resources.filter((r) => r.isType(aws.lambda.EventSourceMapping)).map((r) => (r.props as Esm).eventSourceArn).filter(isDynamoDbStreamArn));
-    for (const t of args.resources.filter((r) => r.isType(aws.dynamodb.Table))) {
-      const p = t.props as { streamArn?: string; streamEnabled?: boolean; streamViewType?: string };
-      if (p.streamArn && read.has(p.streamArn) && (p.streamEnabled !== true || p.streamViewType !== 'NEW_AND_OLD_IMAGES')) {
-        report(`table ${t.name} is read by an event source mapping but its stream view is ${p.streamViewType ?? 'unset'}: replication needs NEW_AND_OLD_IMAGES`, t.urn);
-      }
-    }
-  },
-};
-
-export const maxTwoStreamConsumers: StackValidationPolicy = {
-  name: 'dynamodb-stream-max-two-consumers',
-  description: 'At most two event source mappings read one DynamoDB stream (DynamoDB throttles more readers per shard).',
-  enforcementLevel: 'mandatory',
-  validateStack: validateStackResourcesOfType(aws.lambda.EventSourceMapping, (mappings, args, report) => {
-    const byStream = new Map<string, number>();
-    for (const m of mappings) if (isDynamoDbStreamArn(m.eventSourceArn)) byStream.set(m.eventSourceArn, (byStream.get(m.eventSourceArn) ?? 0) + 1);
-    for (const [stream, n] of byStream) if (n > 2) report(`${n} event source mappings read ${stream}: more than two readers per shard are throttled; let one function serve several targets`);
   }),
 };
