@@ -28,6 +28,20 @@ function toSdkValue(v: EventValue): SdkValue {
   return v as SdkValue; // S, N, BOOL, NULL, SS, NS carry no binary and have the same shape
 }
 
+/** Converts an SDK item (Uint8Array binaries) to the stream-event form the plans carry. */
+export function toEventItem(item: SdkItem): EventItem {
+  return Object.fromEntries(Object.entries(item).filter(([n]) => !isMetadata(n)).map(([n, v]) => [n, toEventValue(v)]));
+}
+
+function toEventValue(v: SdkValue): EventValue {
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+  if (v.B !== undefined) return { B: b64(v.B) };
+  if (v.BS !== undefined) return { BS: v.BS.map(b64) };
+  if (v.L !== undefined) return { L: v.L.map(toEventValue) };
+  if (v.M !== undefined) return { M: Object.fromEntries(Object.entries(v.M).map(([k, x]) => [k, toEventValue(x)])) };
+  return v as EventValue;
+}
+
 /**
  * A canonical text of an item's user data: replication metadata removed, map keys and set
  * members sorted, binaries in base64. Equal items give equal texts whichever wire form they came in.

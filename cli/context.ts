@@ -1,0 +1,46 @@
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { TableModel } from '../config/model';
+import { loadStackModel } from '../config/stack-file';
+
+export class CliError extends Error {}
+
+export interface TableContext {
+  readonly table: TableModel;
+  readonly keyNames: string[];
+  /** DynamoDB client per region; `--endpoint` points every region at one local endpoint. */
+  client(region: string): DynamoDBClient;
+  sourceStreamArn(): Promise<string>;
+  close(): void;
+}
+
+/** Loads the stack's table and makes clients, as every subcommand needs. */
+export function tableContext(opts: { stack: string; table?: string; endpoint?: string; projectDir: string }): TableContext {
+  const model = loadStackModel(opts.stack, opts.projectDir);
+  const table = opts.table ? model.tables.find((t) => t.name === opts.table) : model.tables.length === 1 ? model.tables[0] : undefined;
+  if (!table) {
+    throw new CliError(`${opts.table ? `--table ${opts.table} is not in` : 'choose a table with --table; there are several in'} stack ${opts.stack}: ${model.tables.map((t) => t.name).join(', ')}`);
+  }
+  if (opts.endpoint) {
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  }
+  const clients = new Map<string, DynamoDBClient>();
+  const client = (region: string) => clients.get(region) ?? clients.set(region, new DynamoDBClient({ region, ...(opts.endpoint && { endpoint: opts.endpoint }) })).get(region)!;
+  return {
+    table,
+    keyNames: [table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])],
+    client,
+    async sourceStreamArn() {
+      const { Table } = await client(table.primaryRegion).send(new DescribeTableCommand({ TableName: table.name }));
+      if (!Table?.LatestStreamArn) throw new CliError(`table ${table.name} in ${table.primaryRegion} has no stream: deploy the stack first`);
+      return Table.LatestStreamArn;
+    },
+    close: () => clients.forEach((c) => c.destroy()),
+  };
+}
+
+export function replicaRegionsOf(table: TableModel, region?: string): string[] {
+  if (region === undefined) return [...table.replicaRegions];
+  if (!table.replicaRegions.includes(region)) throw new CliError(`--region ${region} is not a replica region of ${table.name}: use one of ${table.replicaRegions.join(', ')}`);
+  return [region];
+}

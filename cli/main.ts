@@ -1,0 +1,146 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { backfill } from './backfill';
+import { CliError, replicaRegionsOf, tableContext } from './context';
+import { reconcile } from './reconcile';
+import { renderVerify, verify, verifyJson } from './verify';
+
+const COMMON = `  --stack NAME       stack whose Pulumi.NAME.yaml to read (default dev)
+  --table NAME       table of the stack (default: its only table)
+  --endpoint URL     send every request to this endpoint (for example DynamoDB Local);
+                     otherwise AWS, or the AWS SDK's standard variables (AWS_ENDPOINT_URL_DYNAMODB)
+  --segments N       parallel scan segments (default 4)
+  --dir PATH         the Pulumi project holding the stack files (default: this project)`;
+
+const HELP: Record<string, string> = {
+  main: `Usage: ddb-replicator <command> [options]
+
+Operations for replicated tables, reading the same stack config as pulumi up:
+  backfill --to REGION   copy existing source items into a replica (resumable)
+  verify                 compare the source with its replicas
+  reconcile              verify, then repair every difference from the source's current state
+
+Run ddb-replicator <command> --help for its options.`,
+  backfill: `Usage: ddb-replicator backfill --to REGION [options]
+
+Copies the source's existing items into the replica in REGION with a parallel scan and the same
+conditional apply as replication: an item replication already wrote is never overwritten, so it is
+safe beside live replication. Checkpointed after every page: rerun the same command to resume.
+
+${COMMON}
+  --to REGION        replica region to fill (required)
+  --read-units N     read capacity units per second to use at most (default: no limit)
+  --write-units N    write capacity units per second to use at most (default: no limit)
+  --checkpoint FILE  where progress is kept (default .ddb-replicator/backfill-TABLE-REGION.json)`,
+  verify: `Usage: ddb-replicator verify [options]
+
+Scans the source and its replicas and compares them, replication metadata ignored. Reports
+missing, extra and different items (counts and a sample of keys, never values). Exit code 0 only
+when every replica is in sync, 1 otherwise.
+
+${COMMON}
+  --region REGION    check only this replica region
+  --json             machine-readable report`,
+  reconcile: `Usage: ddb-replicator reconcile [options]
+
+Verifies, then repairs each difference from the source item re-read with a strongly consistent
+read, through the same conditional apply as replication (a change replicated during the run is
+never overwritten). Reports what it repaired.
+
+${COMMON}
+  --region REGION    repair only this replica region
+  --json             machine-readable report`,
+};
+
+export interface CliIo {
+  out(text: string): void;
+  signal?: AbortSignal;
+  projectDir?: string;
+  /** No progress bar (tests, pipes that only want the report). */
+  quiet?: boolean;
+}
+
+/** Runs one command; returns the exit code (2 for usage errors). */
+export async function cli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    io.out(HELP.main!);
+    return command ? 0 : 2;
+  }
+  if (!HELP[command] || command === 'main') throw new CliError(`unknown command ${JSON.stringify(command)}\n\n${HELP.main}`);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        help: { type: 'boolean' }, dir: { type: 'string' }, stack: { type: 'string' }, table: { type: 'string' }, endpoint: { type: 'string' }, segments: { type: 'string' },
+        region: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' }, 'read-units': { type: 'string' }, 'write-units': { type: 'string' }, checkpoint: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n\n${HELP[command]}`);
+  }
+  if (values.help) {
+    io.out(HELP[command]!);
+    return 0;
+  }
+  const allowed: Record<string, string[]> = { backfill: ['to', 'read-units', 'write-units', 'checkpoint'], verify: ['region', 'json'], reconcile: ['region', 'json'] };
+  for (const k of ['to', 'read-units', 'write-units', 'checkpoint', 'region', 'json']) {
+    if (values[k as keyof typeof values] !== undefined && !allowed[command]!.includes(k)) throw new CliError(`--${k} is not an option of ${command}\n\n${HELP[command]}`);
+  }
+  const number = (name: string, raw: string | undefined, fallback: number | undefined, min: number, max: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} is ${JSON.stringify(raw)}: use a whole number from ${min} to ${max}`);
+    return n;
+  };
+  if (values.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(values.endpoint)) throw new CliError(`--endpoint is ${JSON.stringify(values.endpoint)}: use a URL such as http://127.0.0.1:8000`);
+  const segments = number('segments', values.segments, 4, 1, 1000)!;
+  const ctx = tableContext({ stack: values.stack ?? 'dev', table: values.table, endpoint: values.endpoint, projectDir: values.dir ? resolve(values.dir) : (io.projectDir ?? resolve(__dirname, '..')) });
+  try {
+    if (command === 'verify') {
+      const { reports } = await verify(ctx, replicaRegionsOf(ctx.table, values.region), segments, !!values.json || !!io.quiet);
+      io.out(values.json ? verifyJson(ctx.table.name, reports) : renderVerify(ctx.table.name, reports));
+      return reports.every((r) => r.inSync) ? 0 : 1;
+    }
+    if (command === 'reconcile') {
+      const reports = await reconcile(ctx, replicaRegionsOf(ctx.table, values.region), segments, !!values.json || !!io.quiet);
+      io.out(values.json ? JSON.stringify({ table: ctx.table.name, regions: reports }, null, 2) : reports.map((r) => `${r.region}: repaired ${r.repaired}, left to live replication ${r.skipped}, conflicts ${r.conflicts}, deletions kept ${r.undone}, failed ${r.failed}`).join('\n'));
+      return reports.every((r) => r.failed === 0) ? 0 : 1;
+    }
+    if (!values.to) throw new CliError(`backfill needs --to REGION: one of ${ctx.table.replicaRegions.join(', ')}`);
+    const [region] = replicaRegionsOf(ctx.table, values.to);
+    const report = await backfill(ctx, {
+      region: region!,
+      segments,
+      readUnitsPerSecond: number('read-units', values['read-units'], undefined, 1, 1_000_000),
+      writeUnitsPerSecond: number('write-units', values['write-units'], undefined, 1, 1_000_000),
+      checkpointFile: values.checkpoint ?? resolve(`.ddb-replicator/backfill-${ctx.table.name}-${region}.json`),
+      signal: io.signal,
+      quiet: io.quiet,
+    });
+    io.out(`${report.completed ? 'backfill complete' : 'backfill stopped; rerun the same command to resume'}${report.resumed ? ' (resumed)' : ''}: copied ${report.copied}, already replicated ${report.skipped}, deletions kept ${report.undone}, failed ${report.failed}`);
+    return report.completed && report.failed === 0 ? 0 : 1;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** The process entry point: wires Ctrl-C to a clean stop and errors to exit codes. */
+export function runCli(argv: string[]): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  require('node:fs').mkdirSync('.ddb-replicator', { recursive: true });
+  cli(argv, { out: (t) => console.log(t), signal: controller.signal }).then(
+    (code) => (process.exitCode = code),
+    (err) => {
+      const usage = err instanceof CliError || (err as Error).name === 'StackConfigError';
+      console.error(usage ? (err as Error).message : err);
+      process.exitCode = usage ? 2 : 1;
+    },
+  );
+}
+
+if (require.main === module) runCli(process.argv.slice(2));

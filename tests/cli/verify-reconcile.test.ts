@@ -1,0 +1,117 @@
+import { strict as assert } from 'node:assert';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { syncItem } from '../../handlers/repair';
+import { makeHandler } from '../../handlers/replicate';
+import { client, StreamTap } from '../support/ddb';
+import { createTable, load, project } from './support';
+
+describe('ddb-replicator verify and reconcile (DynamoDB Local)', function () {
+  this.timeout(60_000);
+
+  it('verify reports each kind of drift by key, never by value, and exits 1 until reconcile repairs it', async () => {
+    const p = project();
+    try {
+      await createTable('us-east-1', p.table, true);
+      await createTable('eu-west-1', p.table, true);
+      await load('us-east-1', p.table, 50);
+      await load('eu-west-1', p.table, 50);
+      assert.deepEqual(await p.run('verify'), { code: 0, text: `${p.table}: source 50 items\n  eu-west-1: 50 items, 0 missing, 0 extra, 0 different -> in sync` });
+
+      const replica = client('eu-west-1');
+      await replica.send(new DeleteItemCommand({ TableName: p.table, Key: { pk: { S: 'item-00001' } } }));
+      await replica.send(new PutItemCommand({ TableName: p.table, Item: { pk: { S: 'stray' }, value: { S: 'secret-value' } } }));
+      await replica.send(new PutItemCommand({ TableName: p.table, Item: { pk: { S: 'item-00002' }, value: { S: 'secret-value' }, n: { N: '2' } } }));
+      const drift = await p.run('verify');
+      assert.equal(drift.code, 1);
+      assert.match(drift.text, /eu-west-1: 50 items, 1 missing, 1 extra, 1 different -> OUT OF SYNC/);
+      assert.match(drift.text, /missing: \{"pk":S"item-00001"\}/);
+      assert.match(drift.text, /extra: \{"pk":S"stray"\}/);
+      assert.match(drift.text, /different: \{"pk":S"item-00002"\}/);
+      assert.ok(!drift.text.includes('secret-value'));
+      const json = JSON.parse((await p.run('verify', '--json', '--region', 'eu-west-1')).text);
+      assert.deepEqual([json.inSync, json.regions[0].missing, json.regions[0].extra, json.regions[0].different], [false, 1, 1, 1]);
+
+      const repaired = await p.run('reconcile');
+      assert.equal(repaired.code, 0, repaired.text);
+      assert.match(repaired.text, /eu-west-1: repaired 3,/);
+      assert.equal((await p.run('verify')).code, 0);
+    } finally {
+      p.remove();
+    }
+  });
+
+  it('a repair never overwrites a change that replication applied while it ran', async () => {
+    const p = project();
+    try {
+      const stream = (await createTable('us-east-1', p.table, true))!;
+      await createTable('eu-west-1', p.table, true);
+      const source = client('us-east-1');
+      const replica = client('eu-west-1');
+      const tap = new StreamTap(stream);
+      const handler = makeHandler({ targets: [{ region: 'eu-west-1', tableName: p.table }], conflictPolicy: 'source-wins', replicateTtlDeletes: true, maxConcurrency: 4 }, { log: () => undefined });
+      const key = { pk: { S: 'k' } };
+      await source.send(new PutItemCommand({ TableName: p.table, Item: { ...key, v: { N: '1' } } }));
+      await handler(await tap.event());
+      const staleSource = (await source.send(new GetItemCommand({ TableName: p.table, Key: key, ConsistentRead: true }))).Item;
+      await source.send(new PutItemCommand({ TableName: p.table, Item: { ...key, v: { N: '2' } } }));
+      const newer = await tap.event();
+      // The replica changes between the repair's read and its write: replication applies v2.
+      let raced = false;
+      const racing = {
+        send: async (cmd: never) => {
+          const out = await replica.send(cmd);
+          if (!raced && (cmd as object) instanceof GetItemCommand) {
+            raced = true;
+            await handler(newer);
+          }
+          return out;
+        },
+      };
+      await replica.send(new PutItemCommand({ TableName: p.table, Item: { ...key, v: { N: '1' }, drift: { S: 'x' } } }));
+      const result = await syncItem({ mode: 'repair', replica: racing as never, target: { region: 'eu-west-1', tableName: p.table }, keys: key, source: staleSource, reread: async () => staleSource, sourceStreamArn: stream, policy: 'source-wins' });
+      assert.equal(result.outcome.status, 'skipped');
+      assert.equal((await replica.send(new GetItemCommand({ TableName: p.table, Key: key, ConsistentRead: true }))).Item?.v?.N, '2');
+      tap.close();
+    } finally {
+      p.remove();
+    }
+  });
+
+  it('does not bring back an item deleted at the source while the repair ran', async () => {
+    const p = project();
+    try {
+      const stream = (await createTable('us-east-1', p.table, true))!;
+      await createTable('eu-west-1', p.table, true);
+      const key = { pk: { S: 'gone' } };
+      const scanned = { ...key, v: { N: '1' } };
+      const result = await syncItem({
+        mode: 'backfill',
+        replica: client('eu-west-1'),
+        target: { region: 'eu-west-1', tableName: p.table },
+        keys: key,
+        source: scanned,
+        reread: async () => undefined, // deleted at the source (and the REMOVE replicated) meanwhile
+        sourceStreamArn: stream,
+        policy: 'source-wins',
+      });
+      assert.equal(result.undone, true);
+      assert.equal((await client('eu-west-1').send(new GetItemCommand({ TableName: p.table, Key: key, ConsistentRead: true }))).Item, undefined);
+    } finally {
+      p.remove();
+    }
+  });
+
+  it('names the fix for bad flags and unknown commands', async () => {
+    const p = project();
+    try {
+      await assert.rejects(p.run('verify', '--segments', '0'), /--segments is "0": use a whole number from 1 to 1000/);
+      await assert.rejects(p.run('verify', '--region', 'ap-south-1'), /--region ap-south-1 is not a replica region of .*: use one of eu-west-1/);
+      await assert.rejects(p.run('verify', '--to', 'eu-west-1'), /--to is not an option of verify/);
+      await assert.rejects(p.run('backfill'), /backfill needs --to REGION: one of eu-west-1/);
+      await assert.rejects(p.run('frobnicate'), /unknown command "frobnicate"/);
+      assert.match((await p.run('backfill', '--help')).text, /Usage: ddb-replicator backfill --to REGION/);
+    } finally {
+      p.remove();
+    }
+  });
+});
