@@ -2,7 +2,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backfill } from './backfill';
 import { CliError, replicaRegionsOf, tableContext } from './context';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { reconcile } from './reconcile';
+import { redrive, RedriveResult } from './redrive';
 import { renderVerify, verify, verifyJson } from './verify';
 
 const COMMON = `  --stack NAME       stack whose Pulumi.NAME.yaml to read (default dev)
@@ -19,6 +22,7 @@ Operations for replicated tables, reading the same stack config as pulumi up:
   backfill --to REGION   copy existing source items into a replica (resumable)
   verify                 compare the source with its replicas
   reconcile              verify, then repair every difference from the source's current state
+  redrive                repair the batches in the on-failure DLQs, then delete their messages
 
 Run ddb-replicator <command> --help for its options.`,
   backfill: `Usage: ddb-replicator backfill --to REGION [options]
@@ -50,6 +54,18 @@ never overwritten). Reports what it repaired.
 ${COMMON}
   --region REGION    repair only this replica region
   --json             machine-readable report`,
+  redrive: `Usage: ddb-replicator redrive [options]
+
+Reads the on-failure messages in the table's DLQs (they hold batch coordinates, not records),
+re-reads each batch's records from the stream while it still has them (24 h), and re-syncs every
+affected item on every replica from the source's current state. A message is deleted only after
+its batch is repaired; for a batch past retention it says so and points to reconcile.
+
+${COMMON}
+  --queue-url URL    a DLQ to drain (repeatable; default: the queues named <table>-to-*-dlq*)
+  --sqs-endpoint URL send SQS requests here (for example a local SQS server)
+  --dry-run          show what would be repaired; change and delete nothing
+  --json             machine-readable report`,
 };
 
 export interface CliIo {
@@ -76,6 +92,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
       options: {
         help: { type: 'boolean' }, dir: { type: 'string' }, stack: { type: 'string' }, table: { type: 'string' }, endpoint: { type: 'string' }, segments: { type: 'string' },
         region: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' }, 'read-units': { type: 'string' }, 'write-units': { type: 'string' }, checkpoint: { type: 'string' },
+        'queue-url': { type: 'string', multiple: true }, 'sqs-endpoint': { type: 'string' }, 'dry-run': { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -85,8 +102,13 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     io.out(HELP[command]!);
     return 0;
   }
-  const allowed: Record<string, string[]> = { backfill: ['to', 'read-units', 'write-units', 'checkpoint'], verify: ['region', 'json'], reconcile: ['region', 'json'] };
-  for (const k of ['to', 'read-units', 'write-units', 'checkpoint', 'region', 'json']) {
+  const allowed: Record<string, string[]> = {
+    backfill: ['to', 'read-units', 'write-units', 'checkpoint'],
+    verify: ['region', 'json'],
+    reconcile: ['region', 'json'],
+    redrive: ['queue-url', 'sqs-endpoint', 'dry-run', 'json'],
+  };
+  for (const k of ['to', 'read-units', 'write-units', 'checkpoint', 'region', 'json', 'queue-url', 'sqs-endpoint', 'dry-run']) {
     if (values[k as keyof typeof values] !== undefined && !allowed[command]!.includes(k)) throw new CliError(`--${k} is not an option of ${command}\n\n${HELP[command]}`);
   }
   const number = (name: string, raw: string | undefined, fallback: number | undefined, min: number, max: number) => {
@@ -95,7 +117,10 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} is ${JSON.stringify(raw)}: use a whole number from ${min} to ${max}`);
     return n;
   };
-  if (values.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(values.endpoint)) throw new CliError(`--endpoint is ${JSON.stringify(values.endpoint)}: use a URL such as http://127.0.0.1:8000`);
+  for (const flag of ['endpoint', 'sqs-endpoint'] as const) {
+    const v = values[flag];
+    if (v !== undefined && !/^https?:\/\/[^/]+/.test(v)) throw new CliError(`--${flag} is ${JSON.stringify(v)}: use a URL such as http://127.0.0.1:8000`);
+  }
   const segments = number('segments', values.segments, 4, 1, 1000)!;
   const ctx = tableContext({ stack: values.stack ?? 'dev', table: values.table, endpoint: values.endpoint, projectDir: values.dir ? resolve(values.dir) : (io.projectDir ?? resolve(__dirname, '..')) });
   try {
@@ -108,6 +133,19 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
       const reports = await reconcile(ctx, replicaRegionsOf(ctx.table, values.region), segments, !!values.json || !!io.quiet);
       io.out(values.json ? JSON.stringify({ table: ctx.table.name, regions: reports }, null, 2) : reports.map((r) => `${r.region}: repaired ${r.repaired}, left to live replication ${r.skipped}, conflicts ${r.conflicts}, deletions kept ${r.undone}, failed ${r.failed}`).join('\n'));
       return reports.every((r) => r.failed === 0) ? 0 : 1;
+    }
+    if (command === 'redrive') {
+      const region = ctx.table.primaryRegion;
+      const sqs = new SQSClient({ region, ...(values['sqs-endpoint'] && { endpoint: values['sqs-endpoint'] }) });
+      const streams = new DynamoDBStreamsClient({ region, ...(values.endpoint && { endpoint: values.endpoint }) });
+      try {
+        const results = await redrive(ctx, { sqs, streams, queueUrls: values['queue-url'], dryRun: !!values['dry-run'] });
+        io.out(values.json ? JSON.stringify({ table: ctx.table.name, messages: results }, null, 2) : renderRedrive(results));
+        return results.every((r) => r.outcome === 'repaired' || r.outcome === 'would-repair') ? 0 : 1;
+      } finally {
+        sqs.destroy();
+        streams.destroy();
+      }
     }
     if (!values.to) throw new CliError(`backfill needs --to REGION: one of ${ctx.table.replicaRegions.join(', ')}`);
     const [region] = replicaRegionsOf(ctx.table, values.to);
@@ -125,6 +163,14 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
   } finally {
     ctx.close();
   }
+}
+
+function renderRedrive(results: RedriveResult[]): string {
+  if (results.length === 0) return 'no messages: nothing to redrive';
+  const count = (o: RedriveResult['outcome']) => results.filter((r) => r.outcome === o).length;
+  const lines = results.map((r) => `${r.messageId}: ${r.outcome}${r.items ? ` (${r.items} item(s))` : ''}${r.detail ? ` - ${r.detail}` : ''}`);
+  lines.push(`${results.length} message(s): ${count('repaired')} repaired and deleted, ${count('would-repair')} would be repaired, ${count('past-retention')} past retention, ${count('unreadable')} unreadable, ${count('failed')} failed`);
+  return lines.join('\n');
 }
 
 /** The process entry point: wires Ctrl-C to a clean stop and errors to exit codes. */

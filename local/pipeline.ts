@@ -4,19 +4,20 @@ import type { TableModel } from '../config/model';
 import { ReplicatorConfig } from '../handlers/config';
 import { HandlerDeps, makeHandler } from '../handlers/replicate';
 import { EmulatorOptions, EventSourceMappingEmulator } from './esm/emulator';
-import { MemoryDestination } from './esm/on-failure';
+import { MemoryDestination, OnFailureDestination } from './esm/on-failure';
 import { MappingSettings } from './esm/options';
 import { LocalTableSpec, provisionTables } from './tables';
 
-export interface LocalReplication {
+export interface LocalReplication<D extends OnFailureDestination = MemoryDestination> {
   readonly streamArn: string;
   readonly emulator: EventSourceMappingEmulator;
-  readonly onFailure: MemoryDestination;
+  /** Where discarded batches go: in memory unless the options name a destination. */
+  readonly onFailure: D;
   readonly config: ReplicatorConfig;
   stop(): Promise<void>;
 }
 
-export interface LocalReplicationOptions {
+export interface LocalReplicationOptions<D extends OnFailureDestination = MemoryDestination> {
   readonly table: LocalTableSpec;
   readonly clientFor: (region: string) => DynamoDBClient;
   /** Settings as this project deploys them, unless overridden. */
@@ -26,6 +27,8 @@ export interface LocalReplicationOptions {
   readonly handlerDeps?: HandlerDeps;
   /** Wraps the real handler, for example to inject faults in tests. */
   readonly wrapInvoke?: (invoke: EmulatorOptions['invoke']) => EmulatorOptions['invoke'];
+  /** Default: in memory. The local runtime passes a real SQS queue (local/sqs.ts). */
+  readonly onFailure?: D;
   /** Skip CreateTable when the tables exist already. */
   readonly existingStreamArn?: string;
 }
@@ -55,7 +58,7 @@ export function settingsFromModel(t: TableModel): Pick<LocalReplicationOptions, 
 }
 
 /** Tables, the real handler and an event source mapping emulator between them, on DynamoDB Local. */
-export async function startLocalReplication(opts: LocalReplicationOptions): Promise<LocalReplication> {
+export async function startLocalReplication<D extends OnFailureDestination = MemoryDestination>(opts: LocalReplicationOptions<D>): Promise<LocalReplication<D>> {
   const { table } = opts;
   const streamArn = opts.existingStreamArn ?? (await provisionTables(table, opts.clientFor));
   const config: ReplicatorConfig = {
@@ -67,7 +70,7 @@ export async function startLocalReplication(opts: LocalReplicationOptions): Prom
   };
   const handler = makeHandler(config, opts.handlerDeps);
   const invoke: EmulatorOptions['invoke'] = (event) => handler(event);
-  const onFailure = new MemoryDestination();
+  const onFailure = opts.onFailure ?? (new MemoryDestination() as OnFailureDestination as D);
   const streams = new DynamoDBStreamsClient({ region: table.primaryRegion });
   const emulator = new EventSourceMappingEmulator({
     ...PROJECT_MAPPING,

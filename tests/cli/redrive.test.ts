@@ -1,0 +1,85 @@
+import { strict as assert } from 'node:assert';
+import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { startLocalReplication } from '../../local/pipeline';
+import { SqsDestination, startLocalSqs } from '../../local/sqs';
+import { client } from '../support/ddb';
+import { project } from './support';
+
+describe('ddb-replicator redrive (DynamoDB Local + local SQS)', function () {
+  this.timeout(120_000);
+  let sqsServer: Awaited<ReturnType<typeof startLocalSqs>>;
+  let sqs: SQSClient;
+  before(async () => {
+    sqsServer = await startLocalSqs();
+    sqs = new SQSClient({ region: 'us-east-1', endpoint: sqsServer.endpoint });
+  });
+  after(async () => {
+    sqs.destroy();
+    await sqsServer.stop();
+  });
+
+  it('repairs a batch the emulator sent to the on-failure queue, and only then deletes its message', async () => {
+    const p = project();
+    try {
+      const table = { name: p.table, partitionKey: { name: 'pk', type: 'S' as const }, primaryRegion: 'us-east-1', replicaRegions: ['eu-west-1'] };
+      const dlq = await SqsDestination.create(sqs, `${p.table}-to-eu-west-1-dlq`);
+      // The function fails for every batch holding "poison": after its retries the batch lands in the DLQ.
+      const replication = await startLocalReplication({
+        table,
+        clientFor: client,
+        onFailure: dlq,
+        mapping: { batchSize: 10, maximumRetryAttempts: 1, bisectBatchOnFunctionError: true },
+        emulator: { pollIntervalMs: 20, discoveryIntervalMs: 100, retryDelayMs: 5, log: () => undefined },
+        handlerDeps: { log: () => undefined },
+        wrapInvoke: (invoke) => async (event: DynamoDBStreamEvent) => {
+          if (event.Records.some((r) => r.dynamodb?.Keys?.pk?.S === 'poison')) throw new Error('injected');
+          return invoke(event);
+        },
+      });
+      const source = client('us-east-1');
+      for (let i = 0; i < 5; i++) await source.send(new PutItemCommand({ TableName: p.table, Item: { pk: { S: `ok-${i}` }, v: { N: String(i) } } }));
+      await source.send(new PutItemCommand({ TableName: p.table, Item: { pk: { S: 'poison' }, v: { N: '1' } } }));
+      await source.send(new UpdateItemCommand({ TableName: p.table, Key: { pk: { S: 'poison' } }, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { N: '2' } } }));
+      await replication.emulator.waitForIdle(60_000);
+      await replication.stop();
+      assert.ok(replication.emulator.stats.onFailureMessages >= 1);
+      const outOfSync = await p.run('verify');
+      assert.match(outOfSync.text, /1 missing/);
+
+      const dry = await p.run('redrive', '--sqs-endpoint', sqsServer.endpoint, '--dry-run');
+      assert.equal(dry.code, 0, dry.text);
+      assert.match(dry.text, /would-repair \(1 item\(s\)\)/);
+      assert.match((await p.run('verify')).text, /1 missing/, 'a dry run changes nothing');
+
+      const done = await p.run('redrive', '--sqs-endpoint', sqsServer.endpoint);
+      assert.equal(done.code, 0, done.text);
+      assert.match(done.text, /repaired and deleted/);
+      assert.equal((await p.run('verify')).code, 0);
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      assert.equal(Number(Attributes!.ApproximateNumberOfMessages) + Number(Attributes!.ApproximateNumberOfMessagesNotVisible), 0);
+    } finally {
+      p.remove();
+    }
+  });
+
+  it('keeps messages it cannot act on, and points batches past retention to reconcile', async () => {
+    const p = project();
+    try {
+      const table = { name: p.table, partitionKey: { name: 'pk', type: 'S' as const }, primaryRegion: 'us-east-1', replicaRegions: ['eu-west-1'] };
+      const replication = await startLocalReplication({ table, clientFor: client, emulator: { log: () => undefined }, handlerDeps: { log: () => undefined } });
+      await replication.stop();
+      const dlq = await SqsDestination.create(sqs, `${p.table}-to-eu-west-1-dlq`);
+      await sqs.send(new SendMessageCommand({ QueueUrl: dlq.queueUrl, MessageBody: 'not json' }));
+      const old = { DDBStreamBatchInfo: { shardId: 'shardId-1', startSequenceNumber: '1', endSequenceNumber: '2', approximateArrivalOfFirstRecord: '2020-01-01T00:00:00Z', batchSize: 2, streamArn: replication.streamArn } };
+      await sqs.send(new SendMessageCommand({ QueueUrl: dlq.queueUrl, MessageBody: JSON.stringify(old) }));
+      const out = await p.run('redrive', '--sqs-endpoint', sqsServer.endpoint, '--queue-url', dlq.queueUrl);
+      assert.equal(out.code, 1);
+      assert.match(out.text, /unreadable - not a Lambda on-failure message for a DynamoDB stream/);
+      assert.match(out.text, /past-retention - records 1\.\.2 are no longer in the stream \(24 h retention\): run `ddb-replicator reconcile`/);
+    } finally {
+      p.remove();
+    }
+  });
+});
