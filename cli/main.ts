@@ -6,6 +6,8 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { reconcile } from './reconcile';
 import { redrive, RedriveResult } from './redrive';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { cloudStatus, localStatus, renderStatus } from './status';
 import { renderVerify, verify, verifyJson } from './verify';
 
 const COMMON = `  --stack NAME       stack whose Pulumi.NAME.yaml to read (default dev)
@@ -23,6 +25,7 @@ Operations for replicated tables, reading the same stack config as pulumi up:
   verify                 compare the source with its replicas
   reconcile              verify, then repair every difference from the source's current state
   redrive                repair the batches in the on-failure DLQs, then delete their messages
+  status                 iterator age, DLQ depth and alarm states per replication link
 
 Run ddb-replicator <command> --help for its options.`,
   backfill: `Usage: ddb-replicator backfill --to REGION [options]
@@ -66,6 +69,15 @@ ${COMMON}
   --sqs-endpoint URL send SQS requests here (for example a local SQS server)
   --dry-run          show what would be repaired; change and delete nothing
   --json             machine-readable report`,
+  status: `Usage: ddb-replicator status [options]
+
+Per replication link of the table: iterator age (CloudWatch), DLQ depth (SQS) and alarm states,
+found through the alarms the stack creates. With --endpoint (a local run), the emulator's own
+figures, which \`npm start -- --watch\` keeps in .ddb-replicator/ of its working directory.
+
+${COMMON}
+  --sqs-endpoint URL send SQS requests here
+  --json             machine-readable report`,
 };
 
 export interface CliIo {
@@ -107,6 +119,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     verify: ['region', 'json'],
     reconcile: ['region', 'json'],
     redrive: ['queue-url', 'sqs-endpoint', 'dry-run', 'json'],
+    status: ['sqs-endpoint', 'json'],
   };
   for (const k of ['to', 'read-units', 'write-units', 'checkpoint', 'region', 'json', 'queue-url', 'sqs-endpoint', 'dry-run']) {
     if (values[k as keyof typeof values] !== undefined && !allowed[command]!.includes(k)) throw new CliError(`--${k} is not an option of ${command}\n\n${HELP[command]}`);
@@ -133,6 +146,23 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
       const reports = await reconcile(ctx, replicaRegionsOf(ctx.table, values.region), segments, !!values.json || !!io.quiet);
       io.out(values.json ? JSON.stringify({ table: ctx.table.name, regions: reports }, null, 2) : reports.map((r) => `${r.region}: repaired ${r.repaired}, left to live replication ${r.skipped}, conflicts ${r.conflicts}, deletions kept ${r.undone}, failed ${r.failed}`).join('\n'));
       return reports.every((r) => r.failed === 0) ? 0 : 1;
+    }
+    if (command === 'status') {
+      if (values.endpoint) {
+        io.out(localStatus(process.cwd(), ctx.table.name));
+        return 0;
+      }
+      const region = ctx.table.primaryRegion;
+      const cloudwatch = new CloudWatchClient({ region });
+      const sqs = new SQSClient({ region, ...(values['sqs-endpoint'] && { endpoint: values['sqs-endpoint'] }) });
+      try {
+        const links = await cloudStatus(ctx.table.name, { cloudwatch, sqs });
+        io.out(values.json ? JSON.stringify({ table: ctx.table.name, links }, null, 2) : renderStatus(ctx.table.name, links));
+        return links.every((l) => l.alarms.every((a) => a.state === 'OK')) ? 0 : 1;
+      } finally {
+        cloudwatch.destroy();
+        sqs.destroy();
+      }
     }
     if (command === 'redrive') {
       const region = ctx.table.primaryRegion;

@@ -4,7 +4,12 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { diffSnapshots, inSync, tableSnapshot } from './compare';
 import { startDynamoDbLocal, useLocalEndpoint } from './dynamodb-local';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { writeFileSync } from 'node:fs';
+import { localStatusFile } from '../cli/status';
+import type { EmulatorStats } from './esm/emulator';
 import { settingsFromModel, startLocalReplication } from './pipeline';
+import { SqsDestination, startLocalSqs } from './sqs';
 import { percentile, ReplicationStats } from './replication-stats';
 import type { TableModel } from '../config/model';
 import { loadStackModel } from '../config/stack-file';
@@ -94,8 +99,16 @@ export async function main(opts: MainOptions, out: NodeJS.WritableStream = proce
     const clients = new Map<string, DynamoDBClient>();
     cleanups.push(() => clients.forEach((c) => c.destroy()));
     const clientFor = (region: string) => clients.get(region) ?? clients.set(region, new DynamoDBClient({ region })).get(region)!;
-    const replication = await startReplication(table, endpoint, clientFor, log);
+    const sqsServer = await startLocalSqs();
+    cleanups.push(() => sqsServer.stop());
+    const sqs = new SQSClient({ region: table.primaryRegion, endpoint: sqsServer.endpoint });
+    cleanups.push(() => sqs.destroy());
+    const dlq = await SqsDestination.create(sqs, `${table.name}-to-replicas-dlq`);
+    const replication = await startReplication(table, endpoint, clientFor, log, dlq);
     cleanups.push(() => replication.stop());
+    const statusTimer = setInterval(() => writeStatus(table.name, replication.emulator.stats), 1000);
+    cleanups.push(() => clearInterval(statusTimer));
+    print(`On-failure queue (local SQS): ${dlq.queueUrl}`);
     print(`Stack ${opts.stack}, table ${table.name}: ${table.primaryRegion} (source, stream NEW_AND_OLD_IMAGES) -> ${table.replicaRegions.join(', ')}`);
     print(`Handler and emulator logs: .ddb-replicator/local.log\n`);
 
@@ -121,11 +134,11 @@ function chooseTable(opts: MainOptions): TableModel {
   return table;
 }
 
-async function startReplication(table: TableModel, endpoint: string, clientFor: (region: string) => DynamoDBClient, log: (line: Record<string, unknown>) => void) {
+async function startReplication(table: TableModel, endpoint: string, clientFor: (region: string) => DynamoDBClient, log: (line: Record<string, unknown>) => void, onFailure: SqsDestination) {
   const deletedAt = new Map<string, number>();
   const stats = new ReplicationStats(table.replicaRegions, (c) => (c.after ? Number(c.after.updatedAt?.N) || undefined : deletedAt.get(c.keys.userId?.S ?? '')));
   try {
-    const replication = await startLocalReplication({ table, ...settingsFromModel(table), clientFor, handlerDeps: { log, onApplied: stats.onApplied }, emulator: { log } });
+    const replication = await startLocalReplication({ table, ...settingsFromModel(table), clientFor, onFailure, handlerDeps: { log, onApplied: stats.onApplied }, emulator: { log } });
     return { ...replication, stats, deletedAt };
   } catch (err) {
     if ((err as Error).name === 'ResourceInUseException') {
@@ -204,6 +217,7 @@ async function watch(t: TableModel, endpoint: string, stats: ReplicationStats, p
   print(`  aws dynamodb put-item --endpoint-url ${endpoint} --region ${t.primaryRegion} --table-name ${t.name} --item '{"userId":{"S":"me"},"name":{"S":"Me"}}'`);
   print(`  aws dynamodb get-item --endpoint-url ${endpoint} --region ${t.replicaRegions[0]} --table-name ${t.name} --key '{"userId":{"S":"me"}}'`);
   print('(DynamoDB Local keeps one database per region and access key: use the same key.) Ctrl-C stops.');
+  print(`Operations: npx ddb-replicator status --endpoint ${endpoint}   |   npx ddb-replicator verify --endpoint ${endpoint}`);
   let last = stats.total('recordsApplied');
   const timer = setInterval(() => {
     const now = stats.total('recordsApplied');
@@ -212,6 +226,11 @@ async function watch(t: TableModel, endpoint: string, stats: ReplicationStats, p
   }, 1000);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   clearInterval(timer);
+}
+
+/** Keeps the emulator's figures where `ddb-replicator status --endpoint` reads them. */
+function writeStatus(table: string, emulator: EmulatorStats): void {
+  writeFileSync(localStatusFile(process.cwd(), table), JSON.stringify({ updatedAt: new Date().toISOString(), emulator }));
 }
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms)} ms`);
