@@ -27,7 +27,7 @@ async function main() {
   const ddb = await startDynamoDbLocal();
   useLocalEndpoint(ddb.endpoint);
   const proxy = await startFaultProxy({ target: ddb.endpoint, latencyMs: rtt, jitterMs: jitter });
-  const direct = (region: string) => new DynamoDBClient({ region });
+  const direct = (region: string) => new DynamoDBClient({ region, requestHandler: { httpAgent: { maxSockets: 256 } } });
   const viaProxy = (region: string) => new DynamoDBClient({ region, endpoint: proxy.endpoint, requestHandler: { httpAgent: { maxSockets: 256 } } });
   const log = () => undefined;
   const results: Record<string, unknown>[] = [];
@@ -87,30 +87,48 @@ async function main() {
     say(`${w.name}: ${row.recordsPerSecond} records/s (${row.ratioToBaseline}x baseline ${row.baselineRecordsPerSecond}/s), ${row.writesPerRecord} writes/record, peak RSS ${row.peakRssMb} MB`);
   }
 
-  const lag = await lagAt(500, quick ? 5 : 15, direct, viaProxy);
+  // Each live record costs a source write and a replica write on the same engine: offer no more than it can take.
+  const lagRate = Math.min(500, Math.floor((ceiling * 0.8) / 2));
+  const lag = await lagAt(lagRate, quick ? 5 : 15, direct, viaProxy);
+  if (lagRate < 500) say(`(500 records/s is more than DynamoDB Local takes here with source and replica on one engine; measured at ${lagRate}/s)`);
   say(`lag at ${lag.offeredPerSecond} records/s offered (${lag.achievedPerSecond} written): p50 ${lag.p50} ms, p99 ${lag.p99} ms`);
   const infra = await infraScaling(quick ? [1, 5, 20] : [1, 5, 10, 20]);
   for (const r of infra) say(`offline preview of ${r.tables} table(s) x 4 replica regions: ${r.resources} resources, ${r.seconds} s, +${r.heapMb} MB heap`);
 
   await proxy.close();
   await ddb.stop();
-  const report = { at: new Date().toISOString(), quick, rttMs: rtt, jitterMs: jitter, batchSize: PROJECT_MAPPING.batchSize, engineCeilingWritesPerSecond: Math.round(ceiling), workloads: results, lag, infra };
+  const report = {
+    at: new Date().toISOString(),
+    note: 'Where recordsPerSecond is near engineCeilingWritesPerSecond, DynamoDB Local (one JVM on this machine), not the handler, is the limit.',     quick,
+    rttMs: rtt,
+    jitterMs: jitter,
+    batchSize: PROJECT_MAPPING.batchSize,
+    engineCeilingWritesPerSecond: Math.round(ceiling),
+    workloads: results,
+    lag,
+    infra,
+  };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench/results/latest.svg'), renderChart(results as never));
   say('Wrote bench/results/latest.json and bench/results/latest.svg');
 }
 
-/** Unconditional 1 KB PutItems at concurrency 64 for 3 s, straight to DynamoDB Local. */
+/** Unconditional 1 KB PutItems at concurrency 64, straight to DynamoDB Local: 2 s of warm-up, then 4 s measured. */
 async function engineCeiling(client: DynamoDBClient): Promise<number> {
   const spec = { name: `ceiling-${process.pid}`, partitionKey: { name: 'pk', type: 'S' as const }, primaryRegion: 'eu-west-1', replicaRegions: [] };
   await createRegionalTable(client, spec);
   let n = 0;
-  const end = Date.now() + 3000;
-  await mapLimit(Array.from({ length: 64 }), 64, async () => {
-    while (Date.now() < end) await client.send(new PutItemCommand({ TableName: spec.name, Item: { pk: { S: `k${n++}` }, payload: { S: 'x'.repeat(1024) } } }));
-  });
-  return n / 3;
+  const run = async (ms: number) => {
+    const end = Date.now() + ms;
+    await mapLimit(Array.from({ length: 64 }), 64, async () => {
+      while (Date.now() < end) await client.send(new PutItemCommand({ TableName: spec.name, Item: { pk: { S: `k${n++}` }, payload: { S: 'x'.repeat(1024) } } }));
+    });
+  };
+  await run(2000);
+  n = 0;
+  await run(4000);
+  return n / 4;
 }
 
 /** Live writes at a fixed rate; lag = replica write time minus acknowledged source write time. */
