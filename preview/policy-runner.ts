@@ -67,7 +67,7 @@ export async function runPolicies(policies: Policies, resources: readonly Planne
                   props,
                   urn: r.urn,
                   name: r.name,
-                  opts: { protect: !!r.protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent },
+                  opts: resourceOptions(r),
                   provider: r.provider,
                   stackTags,
                   isType: (cls) => isType(r.type, cls),
@@ -90,7 +90,7 @@ export async function runPolicies(policies: Policies, resources: readonly Planne
           props,
           urn: r.urn,
           name: r.name,
-          opts: { protect: !!r.protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent },
+          opts: resourceOptions(r),
           provider: r.provider,
           dependencies: [],
           propertyDependencies: {},
@@ -105,6 +105,11 @@ export async function runPolicies(policies: Policies, resources: readonly Planne
     }
   }
   return violations;
+}
+
+/** What the engine passes as `opts`: only `protect` and `parent` are known offline. */
+function resourceOptions(r: PlannedResource) {
+  return { protect: !!r.protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent };
 }
 
 function isType(type: string, cls: unknown): boolean {
