@@ -21,6 +21,11 @@ export interface FaultProxyOptions {
   faultOperations?: string[];
   /** Seed for a deterministic PRNG so runs are repeatable; default 1. */
   seed?: number;
+  /**
+   * Operations answered by the proxy itself with `{}` (after the latency) instead of forwarding: a
+   * synthetic engine with unlimited throughput, to measure a client's own ceiling.
+   */
+  answerLocally?: string[];
 }
 
 export interface FaultProxyStats {
@@ -176,6 +181,9 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         // Let the upstream finish (so the write is applied and its socket can be reused), then lose the reply.
         return forward(req, body, (up) => up.resume().on('end', () => req.socket.destroy()), () => req.socket.destroy());
       default:
+        if (opts.answerLocally?.includes(String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '')) {
+          return void res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId, 'content-length': 2 }).end('{}');
+        }
         return forward(
           req,
           body,

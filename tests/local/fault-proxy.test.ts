@@ -141,6 +141,15 @@ describe('fault proxy', () => {
     assert.deepEqual(upstreamRequests, [{ operation: 'GetItem', body: '{"g":1}' }]);
   });
 
+  it('answerLocally answers the listed operations itself, as a synthetic engine, and forwards the rest', async () => {
+    const p = await proxy({ answerLocally: ['PutItem'] });
+    const put = await post(p.endpoint, 'PutItem', '{"p":1}');
+    assert.equal(put.status, 200);
+    assert.equal(put.body, '{}');
+    assert.equal((await post(p.endpoint, 'GetItem', '{"g":1}')).status, 201);
+    assert.deepEqual(upstreamRequests, [{ operation: 'GetItem', body: '{"g":1}' }]);
+  });
+
   it('setFaults changes the faults of a running proxy', async () => {
     const p = await proxy();
     assert.equal((await post(p.endpoint, 'PutItem', '{}')).status, 201);
