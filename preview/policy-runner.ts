@@ -58,45 +58,13 @@ export async function runPolicies(policies: Policies, resources: readonly Planne
       const validations = Array.isArray(p.validateResource) ? p.validateResource : p.validateResource ? [p.validateResource] : [];
       for (const r of resources) {
         for (const validate of validations) {
-          const props = unknownCheckingProxy(r.inputs);
-          await guard(
-            () =>
-              validate(
-                {
-                  type: r.type,
-                  props,
-                  urn: r.urn,
-                  name: r.name,
-                  opts: resourceOptions(r),
-                  provider: r.provider,
-                  stackTags,
-                  isType: (cls) => isType(r.type, cls),
-                  asType: (cls) => (isType(r.type, cls) ? (props as never) : undefined),
-                  getConfig,
-                  notApplicable,
-                },
-                (message, urn) => report(message, urn ?? r.urn),
-              ),
-            r.urn,
-          );
+          await guard(() => validate({ ...describe(r, r.inputs), stackTags, getConfig, notApplicable }, (message, urn) => report(message, urn ?? r.urn)), r.urn);
         }
       }
     } else {
       const byUrn = new Map<string, PolicyResource>();
       const stackResources = resources.map((r) => {
-        const props = unknownCheckingProxy(r.outputs);
-        const resource: PolicyResource = {
-          type: r.type,
-          props,
-          urn: r.urn,
-          name: r.name,
-          opts: resourceOptions(r),
-          provider: r.provider,
-          dependencies: [],
-          propertyDependencies: {},
-          isType: (cls) => isType(r.type, cls),
-          asType: (cls) => (isType(r.type, cls) ? (props as never) : undefined),
-        };
+        const resource: PolicyResource = { ...describe(r, r.outputs), dependencies: [], propertyDependencies: {} };
         byUrn.set(r.urn, resource);
         return resource;
       });
@@ -107,9 +75,20 @@ export async function runPolicies(policies: Policies, resources: readonly Planne
   return violations;
 }
 
-/** What the engine passes as `opts`: only `protect` and `parent` are known offline. */
-function resourceOptions(r: PlannedResource) {
-  return { protect: !!r.protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent };
+/** The parts of a resource both kinds of policy see; props wrapped to flag values unknown at preview. */
+function describe(r: PlannedResource, values: Record<string, unknown>) {
+  const props = unknownCheckingProxy(values);
+  return {
+    type: r.type,
+    props,
+    urn: r.urn,
+    name: r.name,
+    // Only `protect` and `parent` are known offline.
+    opts: { protect: !!r.protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent },
+    provider: r.provider,
+    isType: (cls: unknown) => isType(r.type, cls),
+    asType: (cls: unknown) => (isType(r.type, cls) ? (props as never) : undefined),
+  };
 }
 
 function isType(type: string, cls: unknown): boolean {
