@@ -199,7 +199,7 @@ async function runAndVerify(opts: MainOptions, table: TableModel, replication: R
   print();
   print(textTable(rows));
   print(`\nStream records: ${emulator.stats.recordsCommitted} delivered in ${emulator.stats.invocations} invocations; max iterator age ${emulator.stats.maxIteratorAgeMs} ms`);
-  print('(Iterator age counts from ApproximateCreationDateTime, which DynamoDB Local rounds down to the minute; lag is measured from each acknowledged source write.)');
+  print('(Iterator age counts from ApproximateCreationDateTime, which DynamoDB Local rounds down to the minute; lag is measured from the write times the workload records.)');
   print(converged ? 'Converged: every replica equals the source (replication metadata ignored).' : 'NOT converged: see the table above and .ddb-replicator/local.log');
   return converged;
 }

@@ -7,14 +7,14 @@ export interface RegionStats {
   staleSkipped: number;
   conflicts: number;
   failures: number;
-  /** ms from the source write being acknowledged to the replica write, one per applied record. */
+  /** ms from the source write (as the workload timed it) to the replica write, one per applied record. */
   lagsMs: number[];
 }
 
 /**
- * Per-region figures from the handler's onApplied hook. Lag is measured from when the source
- * write was acknowledged (`writtenAt`), since DynamoDB Local's ApproximateCreationDateTime is too
- * coarse to measure local lag with.
+ * Per-region figures from the handler's onApplied hook. Lag is measured from the source write's
+ * time as the workload knows it (`writtenAt`), since DynamoDB Local's ApproximateCreationDateTime
+ * is too coarse to measure local lag with.
  */
 export class ReplicationStats {
   readonly regions = new Map<string, RegionStats>();
