@@ -1,5 +1,5 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { ABSENT, digest, EventItem, keyText } from './attribute-values';
+import { digest, EventItem, keyText } from './attribute-values';
 import { ConfigError } from './config';
 import { TTL_DELETE_IDENTITY } from './contract';
 import { isSequenceNumber, padSeq, Version } from './versions';
@@ -133,6 +133,3 @@ function toPlan(key: string, changes: Change[]): ItemPlan {
   for (const c of changes.slice(0, -1)) expectedBefore.add(digest(c.after));
   return { key, keys: last.keys, changes, final: last.after, version: last.version, expectedBefore };
 }
-
-export const isExpectedBefore = (plan: ItemPlan, replicaDigest: string) => plan.expectedBefore.has(replicaDigest);
-export { ABSENT };

@@ -48,7 +48,6 @@ interface ShardState {
   readonly buffer: DynamoDBRecord[];
   readonly sizes: number[];
   lastReadSeq?: string;
-  committedSeq?: string;
   /** Bisection stack: sizes of the sub-batches still to run, head first. */
   ranges: number[];
   attempts: number;
@@ -91,11 +90,6 @@ export class EventSourceMappingEmulator {
 
   get functionArn(): string {
     return this.opts.functionArn ?? `arn:aws:lambda:${this.opts.region}:000000000000:function:replicate`;
-  }
-
-  /** Committed position per shard: the last sequence number that will not be delivered again. */
-  checkpoints(): Record<string, string | undefined> {
-    return Object.fromEntries([...this.shards].map(([id, s]) => [id, s.committedSeq]));
   }
 
   start(): this {
@@ -329,18 +323,21 @@ export class EventSourceMappingEmulator {
     }
     this.log({ level: 'warn', msg: 'records discarded', condition, shardId: shard.info.shardId, records: records.length, first: records[0]?.dynamodb?.SequenceNumber });
     this.stats.recordsDiscarded += records.length;
-    this.stats.recordsCommitted -= records.length;
-    this.commit(shard, records.length);
+    this.advance(shard, records.length);
     shard.attempts = 0;
     shard.ranges.shift();
   }
 
+  /** The first n records were processed successfully: they will not be delivered again. */
   private commit(shard: ShardState, n: number): void {
-    if (n === 0) return;
-    shard.committedSeq = shard.buffer[n - 1]!.dynamodb!.SequenceNumber;
+    this.advance(shard, n);
+    this.stats.recordsCommitted += n;
+  }
+
+  /** Moves the shard's checkpoint past its first n buffered records. */
+  private advance(shard: ShardState, n: number): void {
     shard.buffer.splice(0, n);
     shard.sizes.splice(0, n);
-    this.stats.recordsCommitted += n;
   }
 }
 
