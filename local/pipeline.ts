@@ -42,6 +42,7 @@ export const PROJECT_MAPPING: MappingSettings = {
   maximumRetryAttempts: 10,
   maximumRecordAgeInSeconds: 3600,
   reportBatchItemFailures: true,
+  parallelizationFactor: 1,
 };
 
 /** The handler and mapping settings a stack's table deploys with, for the local runtime. */
@@ -52,6 +53,7 @@ export function settingsFromModel(t: TableModel): Pick<LocalReplicationOptions, 
       maximumBatchingWindowInSeconds: t.stream.batchingWindowSeconds,
       maximumRetryAttempts: t.stream.maximumRetryAttempts,
       maximumRecordAgeInSeconds: t.stream.maximumRecordAgeSeconds,
+      parallelizationFactor: t.stream.parallelizationFactor,
     },
     handler: { conflictPolicy: t.conflictPolicy, replicateTtlDeletes: t.replicateTtlDeletes },
   };

@@ -41,26 +41,35 @@ export interface EmulatorStats {
 /** Lambda's synchronous invocation payload limit. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
-interface ShardState {
-  readonly info: ShardInfo;
-  iterator?: string;
+/** One of a shard's ParallelizationFactor lanes: its records, in stream order, and its retry state. */
+interface Lane {
   /** Records read but not yet committed, in stream order. */
   readonly buffer: DynamoDBRecord[];
   readonly sizes: number[];
-  lastReadSeq?: string;
   /** Bisection stack: sizes of the sub-batches still to run, head first. */
   ranges: number[];
   attempts: number;
+}
+
+interface ShardState {
+  readonly info: ShardInfo;
+  iterator?: string;
+  /** An item's records always go to the same lane, so they stay in order. */
+  readonly lanes: Lane[];
+  lastReadSeq?: string;
   windowStart: number;
   /** performance.now() at the start of the latest poll that found nothing left to do. */
   idleSince: number;
   finished: boolean;
 }
 
+const buffered = (shard: ShardState) => shard.lanes.reduce((n, l) => n + l.buffer.length, 0);
+
 /**
  * A Lambda event source mapping for one DynamoDB stream, run in-process: shard discovery with
  * parent-before-child order, batching, partial batch responses, bisection, bounded retries,
- * maximum record age and an on-failure destination, as documented for Lambda.
+ * maximum record age, an on-failure destination and ParallelizationFactor (up to that many batches of
+ * one shard at once, in order per item), as documented for Lambda.
  */
 export class EventSourceMappingEmulator {
   readonly settings: MappingSettings;
@@ -109,7 +118,7 @@ export class EventSourceMappingEmulator {
     const since = performance.now();
     const deadline = since + timeoutMs;
     while (performance.now() < deadline) {
-      const shardsIdle = [...this.shards.values()].every((s) => s.finished || (s.buffer.length === 0 && s.idleSince > since));
+      const shardsIdle = [...this.shards.values()].every((s) => s.finished || (buffered(s) === 0 && s.idleSince > since));
       if (this.lastDiscovery > since && this.shards.size > 0 && shardsIdle) return;
       await sleep(20);
     }
@@ -158,7 +167,8 @@ export class EventSourceMappingEmulator {
   }
 
   private newShard(info: ShardInfo): ShardState {
-    return { info, buffer: [], sizes: [], ranges: [], attempts: 0, windowStart: 0, idleSince: -Infinity, finished: false };
+    const lanes = Array.from({ length: this.settings.parallelizationFactor }, () => ({ buffer: [], sizes: [], ranges: [], attempts: 0 }));
+    return { info, lanes, windowStart: 0, idleSince: -Infinity, finished: false };
   }
 
   private async shardLoop(shard: ShardState, initial: ShardIteratorType): Promise<void> {
@@ -167,8 +177,9 @@ export class EventSourceMappingEmulator {
       shard.iterator = await this.iteratorFor(shard, initial);
       while (this.running) {
         const pollStart = performance.now();
-        if (shard.iterator && shard.buffer.length < this.settings.batchSize) await this.read(shard);
-        if (shard.buffer.length === 0) {
+        const capacity = this.settings.batchSize * shard.lanes.length;
+        if (shard.iterator && buffered(shard) < capacity) await this.read(shard);
+        if (buffered(shard) === 0) {
           if (!shard.iterator) {
             shard.finished = true;
             this.stats.shardsFinished++;
@@ -179,11 +190,13 @@ export class EventSourceMappingEmulator {
           continue;
         }
         const windowEnds = shard.windowStart + this.settings.maximumBatchingWindowInSeconds * 1000;
-        if (shard.iterator && shard.buffer.length < this.settings.batchSize && this.clock() < windowEnds) {
+        const full = shard.lanes.some((l) => l.buffer.length >= this.settings.batchSize);
+        if (shard.iterator && !full && this.clock() < windowEnds) {
           await sleep(Math.min(poll, windowEnds - this.clock()), () => !this.running);
           continue;
         }
-        await this.deliverHead(shard);
+        await Promise.all(shard.lanes.filter((l) => l.buffer.length > 0).map((l) => this.deliverHead(shard, l)));
+        shard.windowStart = this.clock();
       }
     } catch (err) {
       this.log({ level: 'error', msg: 'shard reader stopped', shardId: shard.info.shardId, error: String(err) });
@@ -225,28 +238,29 @@ export class EventSourceMappingEmulator {
     }
     shard.iterator = out.NextShardIterator ?? undefined;
     const records = out.Records ?? [];
-    if (records.length > 0 && shard.buffer.length === 0) shard.windowStart = this.clock();
+    if (records.length > 0 && buffered(shard) === 0) shard.windowStart = this.clock();
     for (const r of records) {
       const rec = toLambdaRecord(r, this.opts.streamArn, this.opts.region);
-      shard.buffer.push(rec);
-      shard.sizes.push(Buffer.byteLength(JSON.stringify(rec)));
+      const lane = shard.lanes[shard.lanes.length === 1 ? 0 : laneOf(rec.dynamodb!.Keys!, shard.lanes.length)]!;
+      lane.buffer.push(rec);
+      lane.sizes.push(Buffer.byteLength(JSON.stringify(rec)));
       shard.lastReadSeq = rec.dynamodb!.SequenceNumber;
     }
   }
 
-  /** Invokes the function with the batch at the head of the shard and acts on the answer. */
-  private async deliverHead(shard: ShardState): Promise<void> {
+  /** Invokes the function with the batch at the head of a lane and acts on the answer. */
+  private async deliverHead(shard: ShardState, lane: Lane): Promise<void> {
     const s = this.settings;
-    const limit = Math.min(shard.ranges[0] ?? s.batchSize, shard.buffer.length);
+    const limit = Math.min(lane.ranges[0] ?? s.batchSize, lane.buffer.length);
     let n = 0;
-    for (let bytes = 0; n < limit && (n === 0 || bytes + shard.sizes[n]! <= MAX_PAYLOAD_BYTES); n++) bytes += shard.sizes[n]!;
-    const batch = shard.buffer.slice(0, n);
+    for (let bytes = 0; n < limit && (n === 0 || bytes + lane.sizes[n]! <= MAX_PAYLOAD_BYTES); n++) bytes += lane.sizes[n]!;
+    const batch = lane.buffer.slice(0, n);
 
     if (s.maximumRecordAgeInSeconds >= 0) {
       const tooOld = batch.filter((r) => this.clock() - r.dynamodb!.ApproximateCreationDateTime! * 1000 > s.maximumRecordAgeInSeconds * 1000);
       if (tooOld.length > 0) {
         const expired = batch.slice(0, batch.indexOf(tooOld[tooOld.length - 1]!) + 1);
-        await this.discard(shard, expired, 'RecordAgeExceeded', Math.max(1, shard.attempts));
+        await this.discard(shard, lane, expired, 'RecordAgeExceeded', Math.max(1, lane.attempts));
         return;
       }
     }
@@ -264,49 +278,48 @@ export class EventSourceMappingEmulator {
     } catch (err) {
       thrown = err;
     }
-    shard.windowStart = this.clock();
 
     if (thrown !== undefined) {
       this.stats.failedInvocations++;
       this.log({ level: 'warn', msg: 'function error', shardId: shard.info.shardId, records: n, error: String(thrown) });
       if (s.bisectBatchOnFunctionError && n > 1) {
         const half = Math.ceil(n / 2);
-        shard.ranges.splice(0, shard.ranges.length ? 1 : 0, half, n - half);
+        lane.ranges.splice(0, lane.ranges.length ? 1 : 0, half, n - half);
         return; // splitting does not count toward the retry quota
       }
-      return this.retryOrDiscard(shard, batch, 'Unhandled');
+      return this.retryOrDiscard(shard, lane, batch, 'Unhandled');
     }
 
     const verdict = readBatchResponse(response, seqs, s.reportBatchItemFailures);
     if (verdict.kind === 'success') {
-      this.commit(shard, n);
-      shard.attempts = 0;
-      shard.ranges.shift();
+      this.commit(lane, n);
+      lane.attempts = 0;
+      lane.ranges.shift();
       return;
     }
     this.stats.failedInvocations++;
     if (verdict.kind === 'failure') {
       this.log({ level: 'warn', msg: 'invalid batch response; whole batch failed', shardId: shard.info.shardId, reason: verdict.reason });
-      return this.retryOrDiscard(shard, batch, null);
+      return this.retryOrDiscard(shard, lane, batch, null);
     }
     const at = seqs.indexOf(verdict.seq);
-    this.commit(shard, at);
-    if (s.bisectBatchOnFunctionError) shard.ranges.splice(0, shard.ranges.length ? 1 : 0, n - at);
-    else shard.ranges = [];
-    return this.retryOrDiscard(shard, batch.slice(at), null);
+    this.commit(lane, at);
+    if (s.bisectBatchOnFunctionError) lane.ranges.splice(0, lane.ranges.length ? 1 : 0, n - at);
+    else lane.ranges = [];
+    return this.retryOrDiscard(shard, lane, batch.slice(at), null);
   }
 
-  private async retryOrDiscard(shard: ShardState, failed: DynamoDBRecord[], functionError: 'Unhandled' | null): Promise<void> {
-    shard.attempts++;
+  private async retryOrDiscard(shard: ShardState, lane: Lane, failed: DynamoDBRecord[], functionError: 'Unhandled' | null): Promise<void> {
+    lane.attempts++;
     const max = this.settings.maximumRetryAttempts;
-    if (max >= 0 && shard.attempts > max) {
-      await this.discard(shard, failed, 'RetryAttemptsExhausted', shard.attempts, functionError);
+    if (max >= 0 && lane.attempts > max) {
+      await this.discard(shard, lane, failed, 'RetryAttemptsExhausted', lane.attempts, functionError);
       return;
     }
     await sleep(this.opts.retryDelayMs ?? 100, () => !this.running);
   }
 
-  private async discard(shard: ShardState, records: DynamoDBRecord[], condition: DiscardCondition, invokeCount: number, functionError?: 'Unhandled' | null): Promise<void> {
+  private async discard(shard: ShardState, lane: Lane, records: DynamoDBRecord[], condition: DiscardCondition, invokeCount: number, functionError?: 'Unhandled' | null): Promise<void> {
     if (this.opts.onFailure) {
       const message = onFailureMessage({
         records,
@@ -323,22 +336,30 @@ export class EventSourceMappingEmulator {
     }
     this.log({ level: 'warn', msg: 'records discarded', condition, shardId: shard.info.shardId, records: records.length, first: records[0]?.dynamodb?.SequenceNumber });
     this.stats.recordsDiscarded += records.length;
-    this.advance(shard, records.length);
-    shard.attempts = 0;
-    shard.ranges.shift();
+    this.advance(lane, records.length);
+    lane.attempts = 0;
+    lane.ranges.shift();
   }
 
   /** The first n records were processed successfully: they will not be delivered again. */
-  private commit(shard: ShardState, n: number): void {
-    this.advance(shard, n);
+  private commit(lane: Lane, n: number): void {
+    this.advance(lane, n);
     this.stats.recordsCommitted += n;
   }
 
-  /** Moves the shard's checkpoint past its first n buffered records. */
-  private advance(shard: ShardState, n: number): void {
-    shard.buffer.splice(0, n);
-    shard.sizes.splice(0, n);
+  /** Moves the lane's checkpoint past its first n buffered records. */
+  private advance(lane: Lane, n: number): void {
+    lane.buffer.splice(0, n);
+    lane.sizes.splice(0, n);
   }
+}
+
+/** The lane of an item: a hash of its key attributes (partition and sort key). */
+function laneOf(keys: Record<string, unknown>, lanes: number): number {
+  const text = JSON.stringify(Object.keys(keys).sort().map((k) => [k, keys[k]]));
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -13,6 +13,8 @@ export interface MappingSettings {
   readonly maximumRecordAgeInSeconds: number;
   /** FunctionResponseTypes: ["ReportBatchItemFailures"]. */
   readonly reportBatchItemFailures: boolean;
+  /** 1-10 concurrent batches per shard; records of one item (same keys) stay in order. */
+  readonly parallelizationFactor: number;
 }
 
 export const LAMBDA_DEFAULTS: MappingSettings = {
@@ -23,6 +25,7 @@ export const LAMBDA_DEFAULTS: MappingSettings = {
   maximumRetryAttempts: -1,
   maximumRecordAgeInSeconds: -1,
   reportBatchItemFailures: false,
+  parallelizationFactor: 1,
 };
 
 /** Checks settings with Lambda's own limits; the message names the setting, the value and what is allowed. */
@@ -39,5 +42,7 @@ export function validateSettings(s: MappingSettings): MappingSettings {
   if (!int(r) || r < -1 || r > 10_000) fail('MaximumRetryAttempts', r, 'use -1 (retry until the record expires) or 0 to 10000');
   const a = s.maximumRecordAgeInSeconds;
   if (!int(a) || !(a === -1 || (a >= 60 && a <= 604_800))) fail('MaximumRecordAgeInSeconds', a, 'use -1 (no limit) or 60 to 604800');
+  const p = s.parallelizationFactor;
+  if (!int(p) || p < 1 || p > 10) fail('ParallelizationFactor', p, 'use a whole number from 1 to 10');
   return s;
 }

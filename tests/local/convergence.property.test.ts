@@ -25,6 +25,8 @@ const chaos = fc.noBias(
   seed: fc.integer(),
   batchSize: fc.integer({ min: 1, max: 8 }),
   bisect: fc.boolean(),
+  /** Concurrent batches per shard (each item stays in one lane). */
+  parallelizationFactor: fc.integer({ min: 1, max: 3 }),
   throwBefore: percent(30),
   throwAfter: percent(50),
   spuriousRewind: percent(30),
@@ -59,7 +61,7 @@ describe('convergence under duplicates, rewinds and bisection (property, DynamoD
           table: spec,
           existingStreamArn,
           clientFor: client,
-          mapping: { batchSize: c.batchSize, bisectBatchOnFunctionError: c.bisect, maximumRetryAttempts: -1, maximumRecordAgeInSeconds: -1 },
+          mapping: { batchSize: c.batchSize, bisectBatchOnFunctionError: c.bisect, parallelizationFactor: c.parallelizationFactor, maximumRetryAttempts: -1, maximumRecordAgeInSeconds: -1 },
           emulator: { pollIntervalMs: 10, discoveryIntervalMs: 30, retryDelayMs: 0, log: () => undefined },
           handlerDeps: { log: () => undefined },
           wrapInvoke: (invoke) => async (event: DynamoDBStreamEvent) => {

@@ -14,9 +14,10 @@ const seqOf = (e: DynamoDBStreamEvent) => e.Records.map((r) => r.dynamodb!.Seque
 async function setup(n: number, fn: (event: DynamoDBStreamEvent, call: number) => unknown, options: Partial<EmulatorOptions> = {}) {
   const spec = tableSpec();
   const streamArn = await createRegionalTable(client(REGION), spec);
-  const write = async (from: number, to: number) => {
+  /** Writes items i<from>..i<to - 1>; a new `round` changes them (an unchanged put makes no record). */
+  const write = async (from: number, to: number, round = 0) => {
     for (let i = from; i < to; i++) {
-      await client(REGION).send(new PutItemCommand({ TableName: spec.name, Item: { pk: { S: `i${i}` }, b: { B: new Uint8Array([i % 256]) }, n: { N: String(i) } } }));
+      await client(REGION).send(new PutItemCommand({ TableName: spec.name, Item: { pk: { S: `i${i}` }, b: { B: new Uint8Array([i % 256]) }, n: { N: String(i + round * 1000) } } }));
     }
   };
   await write(0, n);
@@ -201,6 +202,66 @@ describe('event source mapping emulator (DynamoDB Local)', () => {
     assert.deepEqual(t.events.map((e) => e.Records.length), [3]);
   });
 
+  describe('with ParallelizationFactor > 1', () => {
+    /** Per item, the sequence numbers in the order they were delivered. */
+    const deliveredPerItem = (events: DynamoDBStreamEvent[]) => {
+      const m = new Map<string, bigint[]>();
+      for (const r of events.flatMap((e) => e.Records)) m.set(r.dynamodb!.Keys!.pk!.S!, [...(m.get(r.dynamodb!.Keys!.pk!.S!) ?? []), BigInt(r.dynamodb!.SequenceNumber!)]);
+      return m;
+    };
+    const increasing = (xs: bigint[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
+
+    it('runs up to that many batches of one shard at once, never two records of one item at once, in order', async () => {
+      const inFlight = new Set<string>();
+      let most = 0;
+      let batches = 0;
+      const overlaps: string[] = [];
+      const t = await setup(
+        0,
+        async (e) => {
+          const items = e.Records.map((r) => r.dynamodb!.Keys!.pk!.S!);
+          overlaps.push(...items.filter((i) => inFlight.has(i)));
+          items.forEach((i) => inFlight.add(i));
+          most = Math.max(most, ++batches);
+          await new Promise((r) => setTimeout(r, 30));
+          batches--;
+          items.forEach((i) => inFlight.delete(i));
+          return null;
+        },
+        { batchSize: 10, parallelizationFactor: 4 },
+      );
+      // Each item's three records (INSERT, MODIFY, MODIFY) sit next to each other in the stream.
+      for (let i = 0; i < 40; i++) for (const round of [0, 1, 2]) await t.write(i, i + 1, round);
+      await t.run();
+      assert.ok(most > 1 && most <= 4, `batches at once: ${most}`);
+      assert.deepEqual(overlaps, []);
+      assert.ok(t.events.every((e) => e.Records.length <= 10));
+      const perItem = deliveredPerItem(t.events);
+      assert.equal(perItem.size, 40);
+      for (const [item, seqs] of perItem) assert.ok(seqs.length === 3 && increasing(seqs), `${item}: ${seqs.join(', ')}`);
+      assert.equal(t.emulator.stats.recordsCommitted, 120);
+    });
+
+    it('retries and discards within the failing lane only; other items are delivered once, in order', async () => {
+      const t = await setup(
+        20,
+        (e) => {
+          if (e.Records.some((r) => r.dynamodb!.Keys!.pk!.S === 'i5')) throw new Error('poison');
+          return null;
+        },
+        { batchSize: 10, parallelizationFactor: 2, bisectBatchOnFunctionError: true, maximumRetryAttempts: 1, reportBatchItemFailures: true },
+      );
+      await t.write(0, 20, 1);
+      await t.run();
+      assert.equal(t.emulator.stats.recordsDiscarded, 2);
+      assert.equal(t.emulator.stats.recordsCommitted, 38);
+      assert.deepEqual(t.onFailure.messages.map((m) => m.DDBStreamBatchInfo.batchSize), [1, 1]);
+      const delivered = deliveredPerItem(t.events.filter((e) => !e.Records.some((r) => r.dynamodb!.Keys!.pk!.S === 'i5')));
+      for (const [item, seqs] of delivered) if (item !== 'i5') assert.ok(seqs.length === 2 && increasing(seqs), `${item}: ${seqs.join(', ')}`);
+      assert.equal(delivered.size, 19);
+    });
+  });
+
   it('rejects settings Lambda would reject, naming the setting and the allowed values', () => {
     const base = { streamArn: 'arn', region: REGION, streams: {} as never, invoke: async () => null };
     assert.throws(() => new EventSourceMappingEmulator({ ...base, batchSize: 0 }), /BatchSize is 0: use a whole number from 1 to 10000/);
@@ -208,5 +269,7 @@ describe('event source mapping emulator (DynamoDB Local)', () => {
     assert.throws(() => new EventSourceMappingEmulator({ ...base, startingPosition: 'AT_TIMESTAMP' as never }), /AT_TIMESTAMP is not supported/);
     assert.throws(() => new EventSourceMappingEmulator({ ...base, maximumRetryAttempts: -2 }), /MaximumRetryAttempts is -2/);
     assert.throws(() => new EventSourceMappingEmulator({ ...base, maximumBatchingWindowInSeconds: 301 }), /MaximumBatchingWindowInSeconds is 301/);
+    assert.throws(() => new EventSourceMappingEmulator({ ...base, parallelizationFactor: 11 }), /ParallelizationFactor is 11: use a whole number from 1 to 10/);
+    assert.throws(() => new EventSourceMappingEmulator({ ...base, parallelizationFactor: 1.5 }), /ParallelizationFactor is 1.5/);
   });
 });

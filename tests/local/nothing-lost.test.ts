@@ -33,7 +33,7 @@ describe('fault injection: nothing is lost (DynamoDB Local behind a faulty proxy
     clients.splice(0).forEach((c) => c.destroy());
   });
 
-  async function start(maximumRetryAttempts: number) {
+  async function start(maximumRetryAttempts: number, parallelizationFactor = 1) {
     proxy = await startFaultProxy({ target: process.env.AWS_ENDPOINT_URL_DYNAMODB!, throttleRate: 0.1, serverErrorRate: 0.1, dropRate: 0.05, dropAfterForwardRate: 0.05, seed: 7 });
     const spec = tableSpec({ replicaRegions: REPLICAS });
     const logs: Record<string, unknown>[] = [];
@@ -46,7 +46,7 @@ describe('fault injection: nothing is lost (DynamoDB Local behind a faulty proxy
     replication = await startLocalReplication({
       table: spec,
       clientFor: client,
-      mapping: { batchSize: 20, maximumRetryAttempts, bisectBatchOnFunctionError: true, reportBatchItemFailures: true },
+      mapping: { batchSize: 20, maximumRetryAttempts, bisectBatchOnFunctionError: true, reportBatchItemFailures: true, parallelizationFactor },
       emulator: { pollIntervalMs: 20, discoveryIntervalMs: 100, retryDelayMs: 5, log: () => undefined },
       handlerDeps: { dynamo: viaProxy, log: (l) => logs.push(l) },
     });
@@ -92,8 +92,8 @@ describe('fault injection: nothing is lost (DynamoDB Local behind a faulty proxy
     }
   });
 
-  it('with retries until success, transient faults neither lose nor corrupt anything', async () => {
-    const { spec, replication } = await start(-1);
+  for (const parallelizationFactor of [1, 3]) it(`with retries until success, transient faults neither lose nor corrupt anything (ParallelizationFactor ${parallelizationFactor})`, async () => {
+    const { spec, replication } = await start(-1, parallelizationFactor);
     await workload(spec.name);
     proxy!.setFaults({ throttleRate: 0, serverErrorRate: 0, dropRate: 0, dropAfterForwardRate: 0 });
     await replication.emulator.waitForIdle(90_000);
