@@ -23,7 +23,8 @@ export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 export const DEFAULTS = {
   conflictPolicy: 'source-wins' as ConflictPolicy,
   replicateTtlDeletes: true,
-  maxConcurrency: 64,
+  /** A default batch (100 records) to up to two regions in one round trip: round trips set the pace. */
+  maxConcurrency: 256,
 } as const;
 
 /**

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { TableModel } from '../config/model';
 import { ReplicatorConfig } from '../handlers/config';
+import { DEFAULTS } from '../handlers/contract';
 import { HandlerDeps, makeHandler } from '../handlers/replicate';
 import { EmulatorOptions, EventSourceMappingEmulator } from './esm/emulator';
 import { MemoryDestination, OnFailureDestination } from './esm/on-failure';
@@ -67,7 +68,7 @@ export async function startLocalReplication<D extends OnFailureDestination = Mem
     targets: table.replicaRegions.map((region) => ({ region, tableName: table.name })),
     conflictPolicy: 'source-wins',
     replicateTtlDeletes: true,
-    maxConcurrency: 64,
+    maxConcurrency: DEFAULTS.maxConcurrency,
     ...opts.handler,
   };
   const handler = makeHandler(config, opts.handlerDeps);

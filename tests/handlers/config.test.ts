@@ -11,7 +11,7 @@ describe('handler configuration', () => {
       conflictPolicy: 'source-wins',
       replicateTtlDeletes: true,
       metricsNamespace: undefined,
-      maxConcurrency: 64,
+      maxConcurrency: 256,
     });
   });
 
