@@ -1,15 +1,11 @@
-interface Row {
-  workload: string;
-  recordsPerSecond: number;
-  baselineRecordsPerSecond: number;
-}
+import type { Row } from './table';
 
 /** A small grouped bar chart (log scale) of records per second, ours against the baseline. */
 export function renderChart(rows: Row[]): string {
-  const width = 640;
+  const width = 920;
   const barH = 16;
   const rowH = 2 * barH + 18;
-  const left = 130;
+  const left = 380;
   const max = Math.max(...rows.flatMap((r) => [r.recordsPerSecond, r.baselineRecordsPerSecond]), 10);
   const x = (v: number) => ((width - left - 90) * Math.log10(Math.max(1, v))) / Math.log10(max);
   const bars = rows

@@ -28,19 +28,39 @@ export function workloads(scale: number): Workload[] {
   ];
 }
 
-/** Writes the workload into the source table (the stream then holds exactly these records). */
-export async function writeWorkload(client: DynamoDBClient, table: string, w: Workload, seed = 1): Promise<void> {
+export interface Op {
+  readonly i: number;
+  readonly key: string;
+  readonly remove: boolean;
+}
+
+/** The workload's writes, the same ones for the same seed. */
+export function opsOf(w: Workload, count = w.records, seed = 1): Op[] {
   let s = seed;
   const random = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const ops = Array.from({ length: w.records }, (_, i) => ({ i, ...w.op(i, random) }));
+  return Array.from({ length: count }, (_, i) => ({ i, ...w.op(i, random) }));
+}
+
+/**
+ * One write to the source table. Returns whether it made a stream record: a put always does (each
+ * carries its own `n`), a delete only when the item existed.
+ */
+export async function writeOp(client: DynamoDBClient, table: string, o: Op, payload: string): Promise<boolean> {
+  if (!o.remove) {
+    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: o.key }, n: { N: String(o.i) }, payload: { S: payload } } }));
+    return true;
+  }
+  const { Attributes } = await client.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: o.key } }, ReturnValues: 'ALL_OLD' }));
+  return Attributes !== undefined;
+}
+
+/** Writes the workload into the source table (the stream then holds exactly these records). */
+export async function writeWorkload(client: DynamoDBClient, table: string, w: Workload): Promise<void> {
   const payload = 'x'.repeat(w.itemBytes);
   // Writes to one key keep their order: each key's writes run in one lane.
-  const lanes = new Map<string, typeof ops>();
-  for (const o of ops) lanes.set(o.key, [...(lanes.get(o.key) ?? []), o]);
+  const lanes = new Map<string, Op[]>();
+  for (const o of opsOf(w)) lanes.set(o.key, [...(lanes.get(o.key) ?? []), o]);
   await mapLimit([...lanes.values()], 32, async (lane) => {
-    for (const o of lane) {
-      if (o.remove) await client.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: o.key } } }));
-      else await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: o.key }, n: { N: String(o.i) }, payload: { S: payload } } }));
-    }
+    for (const o of lane) await writeOp(client, table, o, payload);
   });
 }

@@ -8,8 +8,9 @@ export type LocalTableSpec = Pick<TableModel, 'name' | 'partitionKey' | 'sortKey
 /**
  * Creates the table in one region with a NEW_AND_OLD_IMAGES stream (replicas get one too, so any
  * of them can be promoted) and returns its stream ARN. Tables keep the same name in every region.
+ * Only the benchmark leaves the stream out (`stream: false`; the ARN is then empty).
  */
-export async function createRegionalTable(client: DynamoDBClient, spec: LocalTableSpec): Promise<string> {
+export async function createRegionalTable(client: DynamoDBClient, spec: LocalTableSpec, { stream = true } = {}): Promise<string> {
   const keys = [spec.partitionKey, ...(spec.sortKey ? [spec.sortKey] : [])];
   const indexes = spec.globalSecondaryIndexes ?? [];
   const attributes = new Map([...keys, ...indexes.flatMap((g) => [g.partitionKey, ...(g.sortKey ? [g.sortKey] : [])])].map((k) => [k.name, k.type]));
@@ -30,12 +31,13 @@ export async function createRegionalTable(client: DynamoDBClient, spec: LocalTab
           }))
         : undefined,
       BillingMode: 'PAY_PER_REQUEST',
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      StreamSpecification: stream ? { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } : undefined,
     }),
   );
   if (spec.ttlAttribute) {
     await client.send(new UpdateTimeToLiveCommand({ TableName: spec.name, TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true } }));
   }
+  if (!stream) return '';
   const { Table } = await client.send(new DescribeTableCommand({ TableName: spec.name }));
   if (!Table?.LatestStreamArn) throw new Error(`table ${spec.name} has no stream after creation`);
   return Table.LatestStreamArn;
