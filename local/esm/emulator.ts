@@ -241,7 +241,7 @@ export class EventSourceMappingEmulator {
     if (records.length > 0 && buffered(shard) === 0) shard.windowStart = this.clock();
     for (const r of records) {
       const rec = toLambdaRecord(r, this.opts.streamArn, this.opts.region);
-      const lane = shard.lanes[shard.lanes.length === 1 ? 0 : laneOf(rec.dynamodb!.Keys!, shard.lanes.length)]!;
+      const lane = shard.lanes[laneOf(rec.dynamodb!.Keys!, shard.lanes.length)]!;
       lane.buffer.push(rec);
       lane.sizes.push(Buffer.byteLength(JSON.stringify(rec)));
       shard.lastReadSeq = rec.dynamodb!.SequenceNumber;
