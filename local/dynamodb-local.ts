@@ -35,7 +35,7 @@ export function freePort(): Promise<number> {
 
 /**
  * JIT and GC for a short-lived server on a small machine: the C1 compiler alone reaches ~1,200
- * writes/s after 4 s of load here, where the default (C2) needs ~15 s to pass it.
+ * writes/s after 4 s of load here, where the default (C2) needs ~20 s to pass it.
  */
 const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseParallelGC'];
 
