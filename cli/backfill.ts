@@ -14,6 +14,8 @@ export interface BackfillOptions {
   /** Read and write capacity units per second this run may use; undefined for no limit. */
   readonly readUnitsPerSecond?: number;
   readonly writeUnitsPerSecond?: number;
+  /** Items per scan page, so checkpoints (one per page) come more often; default 1 MB pages. */
+  readonly pageSize?: number;
   readonly checkpointFile: string;
   readonly signal?: AbortSignal;
   readonly quiet?: boolean;
@@ -84,6 +86,7 @@ export async function backfill(ctx: TableContext, opts: BackfillOptions): Promis
       const p = checkpoint.positions[segment];
       return p === true ? 'done' : (p ?? undefined);
     },
+    opts.pageSize,
   ).catch((err) => {
     if (!(err instanceof Aborted)) throw err;
   });

@@ -38,6 +38,7 @@ ${COMMON}
   --to REGION        replica region to fill (required)
   --read-units N     read capacity units per second to use at most (default: no limit)
   --write-units N    write capacity units per second to use at most (default: no limit)
+  --page-size N      items per scan page; progress is checkpointed after each page (default: 1 MB pages)
   --checkpoint FILE  where progress is kept (default .ddb-replicator/backfill-TABLE-REGION.json)`,
   verify: `Usage: ddb-replicator verify [options]
 
@@ -103,7 +104,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
       strict: true,
       options: {
         help: { type: 'boolean' }, dir: { type: 'string' }, stack: { type: 'string' }, table: { type: 'string' }, endpoint: { type: 'string' }, segments: { type: 'string' },
-        region: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' }, 'read-units': { type: 'string' }, 'write-units': { type: 'string' }, checkpoint: { type: 'string' },
+        region: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' }, 'read-units': { type: 'string' }, 'write-units': { type: 'string' }, 'page-size': { type: 'string' }, checkpoint: { type: 'string' },
         'queue-url': { type: 'string', multiple: true }, 'sqs-endpoint': { type: 'string' }, 'dry-run': { type: 'boolean' },
       },
     }));
@@ -115,13 +116,13 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const allowed: Record<string, string[]> = {
-    backfill: ['to', 'read-units', 'write-units', 'checkpoint'],
+    backfill: ['to', 'read-units', 'write-units', 'page-size', 'checkpoint'],
     verify: ['region', 'json'],
     reconcile: ['region', 'json'],
     redrive: ['queue-url', 'sqs-endpoint', 'dry-run', 'json'],
     status: ['sqs-endpoint', 'json'],
   };
-  for (const k of ['to', 'read-units', 'write-units', 'checkpoint', 'region', 'json', 'queue-url', 'sqs-endpoint', 'dry-run']) {
+  for (const k of ['to', 'read-units', 'write-units', 'page-size', 'checkpoint', 'region', 'json', 'queue-url', 'sqs-endpoint', 'dry-run']) {
     if (values[k as keyof typeof values] !== undefined && !allowed[command]!.includes(k)) throw new CliError(`--${k} is not an option of ${command}\n\n${HELP[command]}`);
   }
   const number = (name: string, raw: string | undefined, fallback: number | undefined, min: number, max: number) => {
@@ -184,6 +185,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
       segments,
       readUnitsPerSecond: number('read-units', values['read-units'], undefined, 1, 1_000_000),
       writeUnitsPerSecond: number('write-units', values['write-units'], undefined, 1, 1_000_000),
+      pageSize: number('page-size', values['page-size'], undefined, 1, 100_000),
       checkpointFile: values.checkpoint ?? resolve(`.ddb-replicator/backfill-${ctx.table.name}-${region}.json`),
       signal: io.signal,
       quiet: io.quiet,

@@ -20,6 +20,8 @@ export async function parallelScan(
   segments: number,
   onPage: (page: ScanPage) => Promise<void>,
   startAt: (segment: number) => SdkItem | undefined | 'done' = () => undefined,
+  /** Items per page (Scan's Limit); default: DynamoDB's own 1 MB pages. */
+  pageSize?: number,
 ): Promise<void> {
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
@@ -28,7 +30,7 @@ export async function parallelScan(
       let start: SdkItem | undefined = first;
       do {
         const out: ScanCommandOutput = await client.send(
-          new ScanCommand({ TableName: table, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }),
+          new ScanCommand({ TableName: table, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start, Limit: pageSize, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }),
         );
         const items = out.Items ?? [];
         start = out.LastEvaluatedKey;

@@ -26,6 +26,11 @@ export interface FaultProxyOptions {
    * synthetic engine with unlimited throughput, to measure a client's own ceiling.
    */
   answerLocally?: string[];
+  /**
+   * Requests of this operation beyond the first `count` are held: never forwarded nor answered until
+   * the proxy closes. A client then stalls at a known point, so a test can stop it there.
+   */
+  holdAfter?: { operation: string; count: number };
 }
 
 export interface FaultProxyStats {
@@ -37,6 +42,8 @@ export interface FaultProxyStats {
   serverErrors: number;
   dropped: number;
   droppedAfterForward: number;
+  /** Requests held by `holdAfter`. */
+  held: number;
 }
 
 type Faults = Partial<Pick<FaultProxyOptions, 'throttleRate' | 'serverErrorRate' | 'dropRate' | 'dropAfterForwardRate' | 'latencyMs' | 'jitterMs'>>;
@@ -101,6 +108,10 @@ function validateOptions(opts: FaultProxyOptions): URL {
   if (opts.faultOperations !== undefined && !(Array.isArray(opts.faultOperations) && opts.faultOperations.every((o) => typeof o === 'string'))) {
     throw new Error(`fault proxy: faultOperations must be an array of operation names such as ["PutItem"], got ${show(opts.faultOperations)}`);
   }
+  const hold = opts.holdAfter;
+  if (hold !== undefined && !(typeof hold.operation === 'string' && Number.isInteger(hold.count) && hold.count >= 0)) {
+    throw new Error(`fault proxy: holdAfter must be { operation: "PutItem", count: N } with N a whole number >= 0, got ${show(hold)}`);
+  }
   if (opts.seed !== undefined && !(typeof opts.seed === 'number' && Number.isInteger(opts.seed))) {
     throw new Error(`fault proxy: seed must be an integer, got ${show(opts.seed)}`);
   }
@@ -134,7 +145,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   // Separate streams so changing jitter does not shift which requests get faults.
   const faultRandom = mulberry32(seed);
   const jitterRandom = mulberry32(seed ^ 0x9e3779b9);
-  const stats: FaultProxyStats = { requests: 0, forwarded: 0, throttled: 0, serverErrors: 0, dropped: 0, droppedAfterForward: 0 };
+  const stats: FaultProxyStats = { requests: 0, forwarded: 0, throttled: 0, serverErrors: 0, dropped: 0, droppedAfterForward: 0, held: 0 };
+  let holdCount = 0;
   const agent = new Agent({ keepAlive: true });
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -205,6 +217,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     const requestId = `fault-proxy-${stats.requests}`;
     // Decide on arrival, so the fault sequence follows request order even when jitter reorders replies.
     const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    if (opts.holdAfter?.operation === operation && ++holdCount > opts.holdAfter.count) {
+      stats.held++;
+      return; // answered never; close() destroys the socket
+    }
     const fault = pickFault(operation);
     const delay = faults.latencyMs + jitterRandom() * faults.jitterMs;
     // DynamoDB requests are small JSON documents, so buffering is cheap and lets the delay start once the whole request is in.

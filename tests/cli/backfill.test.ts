@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PutItemCommand, UpdateItemCommand, DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { startFaultProxy } from '../../local/fault-proxy';
 import { startLocalReplication } from '../../local/pipeline';
 import { client } from '../support/ddb';
 import { localEndpoint } from '../support/setup';
@@ -53,19 +54,22 @@ describe('ddb-replicator backfill (DynamoDB Local)', function () {
 
   it('resumes from its checkpoint after being killed mid-run', async () => {
     const p = project();
+    // Replica writes beyond the 1,000th are never answered, so the run stalls part-way whatever the machine's speed.
+    const proxy = await startFaultProxy({ target: localEndpoint(), holdAfter: { operation: 'PutItem', count: 1_000 } });
     try {
       await createTable('us-east-1', p.table, true);
       await createTable('eu-west-1', p.table, true);
       await load('us-east-1', p.table, 3_000);
       const checkpoint = join(p.dir, 'cp.json');
       const bin = resolve(__dirname, '../../bin/ddb-replicator.js');
-      const args = ['backfill', '--to', 'eu-west-1', '--segments', '2', '--write-units', '400', '--checkpoint', checkpoint, '--dir', p.dir, '--stack', 'test', '--endpoint', localEndpoint()];
+      const args = ['backfill', '--to', 'eu-west-1', '--segments', '2', '--page-size', '100', '--checkpoint', checkpoint, '--dir', p.dir, '--stack', 'test', '--endpoint', proxy.endpoint];
       const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore', env: process.env });
-      // Kill it (no chance to clean up) once some pages are checkpointed.
-      const deadline = Date.now() + 60_000;
-      while (!(existsSync(checkpoint) && JSON.parse(readFileSync(checkpoint, 'utf8')).copied >= 500) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      const exited = new Promise((r) => child.once('exit', r));
+      const copied = () => (existsSync(checkpoint) ? (JSON.parse(readFileSync(checkpoint, 'utf8')) as { copied: number }).copied : 0);
+      // Pages of 100 are checkpointed as they finish; at least 800 of the first 1,000 writes are in finished pages.
+      await waitFor(() => proxy.stats.held > 0 && copied() >= 500, 300_000, 'the stalled backfill to checkpoint 500 items');
+      child.kill('SIGKILL'); // no chance to clean up
+      await exited;
       const before = JSON.parse(readFileSync(checkpoint, 'utf8'));
       assert.ok(before.copied >= 500 && before.copied < 3_000, `killed mid-run after ${before.copied} items`);
 
@@ -78,7 +82,16 @@ describe('ddb-replicator backfill (DynamoDB Local)', function () {
       assert.equal((await p.run('verify')).code, 0);
       await assert.rejects(p.run('backfill', '--to', 'eu-west-1', '--segments', '3', '--checkpoint', checkpoint), /checkpoint .* is for .* with 2 segments: resume with the same/);
     } finally {
+      await proxy.close();
       p.remove();
     }
   });
 });
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
