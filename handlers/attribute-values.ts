@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AttributeValue as SdkValue } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue as EventValue } from 'aws-lambda';
 import { METADATA_PREFIX } from './contract';
+import { canonicalNumber } from './numbers';
 
 export type SdkItem = Record<string, SdkValue>;
 export type EventItem = Record<string, EventValue>;
@@ -44,8 +45,8 @@ function toEventValue(v: SdkValue): EventValue {
 
 /**
  * A canonical text of an item's user data: replication metadata removed, map keys and set
- * members sorted, binaries in base64. Equal items give equal texts whichever wire form they came in.
- * Numbers are compared as DynamoDB returns them (it normalises them on write).
+ * members sorted, binaries in base64, numbers in one spelling (handlers/numbers.ts). Equal items
+ * give equal texts whichever wire form or spelling they came in. Throws on a value it cannot read.
  */
 export function canonicalItem(item: AnyItem): string {
   const names = Object.keys(item).filter((n) => !isMetadata(n)).sort();
@@ -56,12 +57,12 @@ function canonicalValue(v: AnyValue): string {
   const b64 = (b: string | Uint8Array) => (typeof b === 'string' ? b : Buffer.from(b).toString('base64'));
   const sorted = (xs: string[]) => JSON.stringify([...xs].sort());
   if (v.S !== undefined) return `S${JSON.stringify(v.S)}`;
-  if (v.N !== undefined) return `N${v.N}`;
+  if (v.N !== undefined) return `N${canonicalNumber(v.N)}`;
   if (v.B !== undefined) return `B${b64(v.B)}`;
   if (v.BOOL !== undefined) return `BOOL${v.BOOL}`;
   if (v.NULL !== undefined) return 'NULL';
   if (v.SS !== undefined) return `SS${sorted(v.SS)}`;
-  if (v.NS !== undefined) return `NS${sorted(v.NS)}`;
+  if (v.NS !== undefined) return `NS${sorted(v.NS.map(canonicalNumber))}`;
   if (v.BS !== undefined) return `BS${sorted((v.BS as (string | Uint8Array)[]).map(b64))}`;
   if (v.L !== undefined) return `L[${(v.L as AnyValue[]).map(canonicalValue).join(',')}]`;
   if (v.M !== undefined) {

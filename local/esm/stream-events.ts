@@ -3,8 +3,8 @@ import type { AttributeValue as EventValue, DynamoDBRecord } from 'aws-lambda';
 
 /**
  * Converts a record as the Streams SDK returns it into the record Lambda delivers: binaries as
- * base64, ApproximateCreationDateTime as epoch seconds, eventSourceARN added, keys in AWS's order,
- * and `userIdentity` only when present (TTL deletions).
+ * base64, ApproximateCreationDateTime as epoch seconds, empty maps as `{"M":{}}`, eventSourceARN
+ * added, keys in AWS's order, and `userIdentity` only when present (TTL deletions).
  */
 export function toLambdaRecord(r: StreamRecord, streamArn: string, region: string): DynamoDBRecord {
   const d = r.dynamodb ?? {};
@@ -36,6 +36,8 @@ function toEventItem(item: Record<string, StreamValue>): Record<string, EventVal
 
 function toEventValue(v: StreamValue): EventValue {
   const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+  // DynamoDB Local's stream gives an empty map as {}; Lambda delivers {"M":{}}.
+  if (Object.keys(v).length === 0) return { M: {} };
   if (v.B !== undefined) return { B: b64(v.B) };
   if (v.BS !== undefined) return { BS: v.BS.map(b64) };
   if (v.L !== undefined) return { L: v.L.map(toEventValue) };
