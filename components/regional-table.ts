@@ -1,9 +1,12 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { KeyAttribute, TableModel } from '../config/model';
+import { stateTableName } from '../config/names';
 
 /** Tag that ties the regional tables of one replicated table together (policies read it). */
 export const TABLE_GROUP_TAG = 'ddb-replicator:table';
+/** Tag of a replication state table: the table it serves. */
+export const STATE_TABLE_TAG = 'ddb-replicator:state-of';
 
 export interface RegionalTableArgs {
   /** The table as configured. Its role (primary or replica) changes nothing here, by design. */
@@ -19,6 +22,8 @@ export class RegionalTable extends pulumi.ComponentResource {
   readonly table: aws.dynamodb.Table;
   readonly arn: pulumi.Output<string>;
   readonly streamArn: pulumi.Output<string>;
+  /** The replication state table beside it (tombstones of deleted items): config/names.ts. */
+  readonly stateTable: aws.dynamodb.Table;
 
   constructor(name: string, args: RegionalTableArgs, opts?: pulumi.ComponentResourceOptions) {
     super('ddb-replicator:index:RegionalTable', name, {}, opts);
@@ -57,9 +62,24 @@ export class RegionalTable extends pulumi.ComponentResource {
       },
       { parent: this, protect: t.deletionProtection },
     );
+    this.stateTable = new aws.dynamodb.Table(
+      `${name}-state`,
+      {
+        name: stateTableName(t.name),
+        billingMode: 'PAY_PER_REQUEST',
+        hashKey: 'pk',
+        attributes: [{ name: 'pk', type: 'S' }],
+        ttl: { attributeName: 'expiresAt', enabled: true },
+        pointInTimeRecovery: { enabled: true },
+        serverSideEncryption: { enabled: true },
+        deletionProtectionEnabled: t.deletionProtection,
+        tags: { ...t.tags, [STATE_TABLE_TAG]: t.name },
+      },
+      { parent: this, protect: t.deletionProtection },
+    );
     this.arn = this.table.arn;
     this.streamArn = this.table.streamArn;
-    this.registerOutputs({ arn: this.arn, streamArn: this.streamArn });
+    this.registerOutputs({ arn: this.arn, streamArn: this.streamArn, stateTableArn: this.stateTable.arn });
   }
 }
 

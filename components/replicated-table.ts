@@ -60,6 +60,7 @@ export class ReplicatedTable extends pulumi.ComponentResource {
             sourceTableArn: primary.arn,
             sourceStreamArn: primary.streamArn,
             replicaTableArns: Object.fromEntries(targetRegions.map((r) => [r, tables[r]!.arn])),
+            stateTableArn: primary.stateTable.arn,
             metricsNamespace: args.metricsNamespace ?? 'DdbReplicator',
             alarmTopicArn: topic.arn,
           },

@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { TableModel } from '../config/model';
+import { stateTableName } from '../config/names';
 import { ENV } from '../handlers/contract';
 import { METRIC_NAMES } from '../handlers/metrics';
 import { replicationBundle } from './lambda-bundle';
@@ -19,6 +20,8 @@ export interface ReplicationLinkArgs {
   readonly sourceStreamArn: pulumi.Input<string>;
   /** ARN of the replica table per target region. */
   readonly replicaTableArns: Readonly<Record<string, pulumi.Input<string>>>;
+  /** The replication state table in the source region. */
+  readonly stateTableArn: pulumi.Input<string>;
   /** Namespace of the handler's metrics. */
   readonly metricsNamespace: string;
   /** SNS topic every alarm notifies. */
@@ -48,9 +51,9 @@ export class ReplicationLink extends pulumi.ComponentResource {
       {
         role: role.id,
         policy: pulumi
-          .all([args.sourceTableArn, args.sourceStreamArn, pulumi.all(args.targetRegions.map((r) => args.replicaTableArns[r]!)), dlq.arn, logGroup.arn])
-          .apply(([sourceTableArn, streamArn, replicaTableArns, dlqArn, logGroupArn]) =>
-            JSON.stringify(replicationPolicyDocument({ sourceTableArn, streamArn, replicaTableArns, dlqArn, logGroupArn, metricsNamespace: args.metricsNamespace })),
+          .all([args.sourceTableArn, args.sourceStreamArn, pulumi.all(args.targetRegions.map((r) => args.replicaTableArns[r]!)), args.stateTableArn, dlq.arn, logGroup.arn])
+          .apply(([sourceTableArn, streamArn, replicaTableArns, stateTableArn, dlqArn, logGroupArn]) =>
+            JSON.stringify(replicationPolicyDocument({ sourceTableArn, streamArn, replicaTableArns, stateTableArn, dlqArn, logGroupArn, metricsNamespace: args.metricsNamespace })),
           ),
       },
       parent,
@@ -70,6 +73,8 @@ export class ReplicationLink extends pulumi.ComponentResource {
         environment: {
           variables: {
             [ENV.replicaTargets]: JSON.stringify(args.targetRegions.map((region) => ({ region, tableName: table.name }))),
+            [ENV.stateTable]: stateTableName(table.name),
+            ...(table.ttlAttribute && { [ENV.ttlAttribute]: table.ttlAttribute }),
             [ENV.conflictPolicy]: table.conflictPolicy,
             [ENV.replicateTtlDeletes]: String(table.replicateTtlDeletes),
             [ENV.metricsNamespace]: args.metricsNamespace,

@@ -3,6 +3,8 @@ export interface ReplicationPolicyInputs {
   readonly sourceTableArn: string;
   readonly streamArn: string;
   readonly replicaTableArns: readonly string[];
+  /** The replication state table in the source region (tombstones). */
+  readonly stateTableArn: string;
   readonly dlqArn: string;
   readonly logGroupArn: string;
   readonly metricsNamespace: string;
@@ -34,6 +36,12 @@ export function replicationPolicyDocument(p: ReplicationPolicyInputs) {
         Effect: 'Allow',
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         Resource: [...p.replicaTableArns],
+      },
+      {
+        Sid: 'KeepTombstones',
+        Effect: 'Allow',
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+        Resource: [p.stateTableArn],
       },
       {
         Sid: 'SendFailedBatchesToDlq',

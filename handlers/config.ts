@@ -7,6 +7,10 @@ export interface ReplicaTarget {
 
 export interface ReplicatorConfig {
   readonly targets: readonly ReplicaTarget[];
+  /** The replication state table in the source region (this function's region): tombstones. */
+  readonly state: ReplicaTarget;
+  /** The table's TTL attribute: an item whose TTL has passed counts as deleted in comparisons. */
+  readonly ttlAttribute?: string;
   readonly conflictPolicy: ConflictPolicy;
   readonly replicateTtlDeletes: boolean;
   /** Undefined when metrics are off. */
@@ -28,6 +32,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function parseConfig(env: Env): ReplicatorConfig {
   return {
     targets: parseTargets(env[ENV.replicaTargets]),
+    state: parseState(env),
+    ttlAttribute: env[ENV.ttlAttribute]?.trim() || undefined,
     conflictPolicy: parseConflictPolicy(env[ENV.conflictPolicy]),
     replicateTtlDeletes: parseBoolean(ENV.replicateTtlDeletes, env[ENV.replicateTtlDeletes], DEFAULTS.replicateTtlDeletes),
     metricsNamespace: env[ENV.metricsNamespace]?.trim() || undefined,
@@ -63,6 +69,16 @@ function parseTargets(raw: string | undefined): ReplicaTarget[] {
     seen.add(id);
     return { region, tableName };
   });
+}
+
+function parseState(env: Env): ReplicaTarget {
+  const tableName = env[ENV.stateTable]?.trim();
+  if (!tableName || !TABLE_NAME.test(tableName)) {
+    throw new ConfigError(`${ENV.stateTable} is ${JSON.stringify(env[ENV.stateTable])}: set it to the replication state table's name in this region (the component sets it)`);
+  }
+  const region = env.AWS_REGION?.trim();
+  if (!region || !REGION.test(region)) throw new ConfigError(`AWS_REGION is ${JSON.stringify(env.AWS_REGION)}: run in Lambda, which sets it, or set it to this function's region`);
+  return { region, tableName };
 }
 
 function parseConflictPolicy(raw: string | undefined): ConflictPolicy {

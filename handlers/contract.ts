@@ -13,8 +13,12 @@ export const ENV = {
   replicateTtlDeletes: 'REPLICATE_TTL_DELETES',
   /** CloudWatch namespace for the handler's metrics; empty or unset turns metrics off. */
   metricsNamespace: 'METRICS_NAMESPACE',
-  /** Items written concurrently per invocation, across all targets (default 64). */
+  /** Items written concurrently per invocation, across all targets (default 256). */
   maxConcurrency: 'MAX_CONCURRENCY',
+  /** Name of the replication state table (tombstones of deleted items), in this function's region. */
+  stateTable: 'STATE_TABLE',
+  /** The table's TTL attribute, if any: an expired item counts as deleted in every comparison. */
+  ttlAttribute: 'TTL_ATTRIBUTE',
 } as const;
 
 export const CONFLICT_POLICIES = ['source-wins', 'keep-replica'] as const;
@@ -34,13 +38,18 @@ export const DEFAULTS = {
 export const METADATA_PREFIX = '__rep_';
 
 export const METADATA = {
-  /** ARN of the source stream the replicated version came from. */
-  stream: `${METADATA_PREFIX}stream`,
-  /** The record's SequenceNumber, left-padded with zeros to 40 digits so strings sort numerically. */
-  seq: `${METADATA_PREFIX}seq`,
-  /** The record's ApproximateCreationDateTime (epoch seconds): orders versions across streams. */
-  ts: `${METADATA_PREFIX}ts`,
+  /**
+   * The version of the change the replica item holds: `GGGGGG:SSSS…(40):RRRRRRRRRRRRR`, the primary
+   * term's generation, the record's SequenceNumber and a repair stamp, each zero-padded so that
+   * string order is version order (handlers/versions.ts). Always 61 characters.
+   */
+  version: `${METADATA_PREFIX}v`,
 } as const;
+
+/** Bytes the metadata adds to an item (attribute name plus value), whatever the version: 68. */
+export const METADATA_BYTES = METADATA.version.length + 61;
+/** DynamoDB's item size limit, 400 KB. */
+export const MAX_ITEM_BYTES = 400 * 1024;
 
 /** Stream records of TTL deletions carry this identity (DynamoDB developer guide, TTL and streams). */
 export const TTL_DELETE_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;

@@ -1,8 +1,9 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { digest, EventItem, keyText } from './attribute-values';
+import { EventItem, keyText } from './attribute-values';
 import { ConfigError } from './config';
 import { TTL_DELETE_IDENTITY } from './contract';
-import { isSequenceNumber, padSeq, Version } from './versions';
+import { StateRules, stateDigest } from './item-state';
+import { isSequenceNumber, recordVersion, Version } from './versions';
 
 /** One stream record, checked and reduced to what replication needs. */
 export interface Change {
@@ -25,8 +26,9 @@ export interface ItemPlan {
   readonly final: EventItem | undefined;
   readonly version: Version;
   /**
-   * Digests of every state the replica may hold before this write without a conflict: the state
-   * before the first change, and the state after each change (a replay after a partial apply).
+   * State digests (handlers/item-state.ts) of every state the replica may hold before this write
+   * without a conflict: the state before the first change, and the state after each change (a
+   * replay after a partial apply).
    */
   readonly expectedBefore: ReadonlySet<string>;
 }
@@ -61,7 +63,14 @@ export function isTtlDelete(r: DynamoDBRecord): boolean {
  * stops an item's plan at its first rejected record, so later changes of that item are retried
  * after it rather than applied past it.
  */
-export function planBatch(records: readonly DynamoDBRecord[], opts: { replicateTtlDeletes: boolean }): BatchPlan {
+export interface PlanOptions {
+  readonly replicateTtlDeletes: boolean;
+  /** Generation of the primary term the records belong to. */
+  readonly generation: number;
+  readonly rules: StateRules;
+}
+
+export function planBatch(records: readonly DynamoDBRecord[], opts: PlanOptions): BatchPlan {
   const byKey = new Map<string, Change[]>();
   const blocked = new Set<string>();
   const rejected: RejectedRecord[] = [];
@@ -86,13 +95,19 @@ export function planBatch(records: readonly DynamoDBRecord[], opts: { replicateT
       rejected.push({ seq, reason: 'record has no Keys' });
       continue;
     }
-    const key = keyText(keys);
+    let key: string;
+    try {
+      key = keyText(keys);
+    } catch (err) {
+      rejected.push({ seq, reason: `record Keys cannot be read: ${(err as Error).message}` });
+      continue;
+    }
     if (blocked.has(key)) continue;
     if (!opts.replicateTtlDeletes && isTtlDelete(record)) {
       ttlSkipped++;
       continue;
     }
-    const change = toChange(record, seq, keys);
+    const change = toChange(record, seq, keys, opts);
     if (typeof change === 'string') {
       rejected.push({ seq, reason: change });
       blocked.add(key);
@@ -103,33 +118,39 @@ export function planBatch(records: readonly DynamoDBRecord[], opts: { replicateT
     else byKey.set(key, [change]);
   }
 
-  const items = [...byKey].map(([key, changes]) => toPlan(key, changes));
+  const items = [...byKey].map(([key, changes]) => toPlan(key, changes, opts.rules));
   return { items, ttlSkipped, rejected };
 }
 
-function toChange(record: DynamoDBRecord, seq: string, keys: EventItem): Change | string {
+/** A change, or why the record cannot be applied (it is then reported failed, alone). */
+function toChange(record: DynamoDBRecord, seq: string, keys: EventItem, opts: PlanOptions): Change | string {
   const eventName = record.eventName;
   if (!eventName || !EVENT_NAMES.has(eventName)) return `unknown eventName ${JSON.stringify(eventName)}`;
   const { NewImage: after, OldImage: before, ApproximateCreationDateTime: created } = record.dynamodb ?? {};
   if (eventName !== 'REMOVE' && !after) return `${eventName} record has no NewImage`;
   if (eventName !== 'INSERT' && !before) return `${eventName} record has no OldImage`;
   if (typeof created !== 'number' || !Number.isFinite(created)) return 'record has no numeric ApproximateCreationDateTime';
-  const stream = record.eventSourceARN;
-  if (!stream) return 'record has no eventSourceARN';
-  return {
+  const change: Change = {
     seq,
     eventName,
     keys,
     before: eventName === 'INSERT' ? undefined : before,
     after: eventName === 'REMOVE' ? undefined : after,
-    version: { stream, seq: padSeq(seq), ts: Math.floor(created) },
+    version: recordVersion(opts.generation, seq),
     createdAtMs: created * 1000,
   };
+  try {
+    stateDigest(change.before, opts.rules);
+    stateDigest(change.after, opts.rules);
+  } catch (err) {
+    return `record image cannot be read: ${(err as Error).message}`;
+  }
+  return change;
 }
 
-function toPlan(key: string, changes: Change[]): ItemPlan {
+function toPlan(key: string, changes: Change[], rules: StateRules): ItemPlan {
   const last = changes[changes.length - 1]!;
-  const expectedBefore = new Set<string>([digest(changes[0]!.before)]);
-  for (const c of changes.slice(0, -1)) expectedBefore.add(digest(c.after));
+  const expectedBefore = new Set<string>([stateDigest(changes[0]!.before, rules)]);
+  for (const c of changes.slice(0, -1)) expectedBefore.add(stateDigest(c.after, rules));
   return { key, keys: last.keys, changes, final: last.after, version: last.version, expectedBefore };
 }

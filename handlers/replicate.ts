@@ -1,12 +1,13 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { ApplyOutcome, applyPlan } from './apply';
-import { mapLimit } from './concurrency';
+import { ApplyContext, ApplyOutcome, applyPlan } from './apply';
+import { limiter } from './concurrency';
 import { parseConfig, ReplicaTarget, ReplicatorConfig } from './config';
 import { buildMetricData, emptyCounts, MetricsSender, publishMetrics, TargetCounts } from './metrics';
 import { EventError, ItemPlan, planBatch } from './plan';
-import { sameVersion } from './versions';
+import { readTombstones, TombstoneWrite, writeTombstone } from './tombstones';
+import { isNewer, sameVersion } from './versions';
 
 export interface AppliedEvent {
   readonly target: ReplicaTarget;
@@ -54,21 +55,18 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
     if (!Array.isArray(event?.Records)) {
       throw new EventError('event has no Records array: this function must be triggered by a DynamoDB stream event source mapping');
     }
-    const plan = planBatch(event.Records, config);
+    const rules = { ttlAttribute: config.ttlAttribute, nowSeconds: Math.floor(started / 1000) };
+    const plan = planBatch(event.Records, { replicateTtlDeletes: config.replicateTtlDeletes, generation: INITIAL_GENERATION, rules });
     const byRegion = new Map(config.targets.map((t) => [t.region, emptyCounts()]));
     const failedSeqs = new Set(plan.rejected.map((r) => r.seq));
     for (const r of plan.rejected) log({ level: 'error', msg: 'record rejected', seq: r.seq, reason: r.reason });
 
-    const work = plan.items.flatMap((item) => config.targets.map((target) => ({ item, target })));
     const remaining = context?.getRemainingTimeInMillis?.bind(context);
-    await mapLimit(work, config.maxConcurrency, async ({ item, target }) => {
-      const outcome: ApplyOutcome =
-        remaining && remaining() < DEADLINE_RESERVE_MS
-          ? { status: 'failed', error: 'not attempted: the invocation is about to time out' }
-          : await applyPlan(dynamo(target.region), target, item, config.conflictPolicy);
+    const outOfTime = () => !!remaining && remaining() < DEADLINE_RESERVE_MS;
+    const limit = limiter(config.maxConcurrency);
+    const record = (item: ItemPlan, target: ReplicaTarget, outcome: ApplyOutcome) => {
       const atMs = now();
-      const counts = byRegion.get(target.region)!;
-      count(counts, item, outcome, atMs);
+      count(byRegion.get(target.region)!, item, outcome, atMs);
       if (outcome.status === 'failed') {
         failedSeqs.add(item.changes[0]!.seq);
         log({ level: 'warn', msg: 'apply failed', region: target.region, table: target.tableName, key: item.key, seq: item.changes[0]!.seq, error: outcome.error });
@@ -87,7 +85,40 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
         });
       }
       deps.onApplied?.({ target, plan: item, outcome, atMs });
-    });
+    };
+    const everyTarget = (item: ItemPlan, outcome: ApplyOutcome) => config.targets.forEach((t) => record(item, t, outcome));
+
+    const state = dynamo(config.state.region);
+    const putKeys = plan.items.filter((i) => i.final).map((i) => i.key);
+    const tombstones = await readTombstones(state, config.state, putKeys).catch((err: Error) => err);
+
+    await Promise.all(
+      plan.items.map(async (item) => {
+        let removeReplay = false;
+        if (item.final) {
+          if (tombstones instanceof Error) return everyTarget(item, { status: 'failed', error: `tombstones not read: ${tombstones.name}: ${tombstones.message}` });
+          const deletedAt = tombstones.get(item.key);
+          if (deletedAt && !isNewer(item.version, deletedAt)) return everyTarget(item, { status: 'skipped', stored: deletedAt });
+        } else {
+          if (outOfTime()) return everyTarget(item, NOT_ATTEMPTED);
+          let written: TombstoneWrite;
+          try {
+            written = await limit(() => writeTombstone(state, config.state, item.key, item.version, rules.nowSeconds));
+          } catch (err) {
+            return everyTarget(item, { status: 'failed', error: `tombstone not written: ${(err as Error).name}: ${(err as Error).message}` });
+          }
+          if (written === 'stale') return everyTarget(item, { status: 'skipped', stored: undefined });
+          removeReplay = written === 'replay';
+        }
+        const ctx: ApplyContext = { rules, removeReplay };
+        await Promise.all(
+          config.targets.map(async (target) => {
+            const outcome = outOfTime() ? NOT_ATTEMPTED : await limit(() => applyPlan(dynamo(target.region), target, item, config.conflictPolicy, ctx));
+            record(item, target, outcome);
+          }),
+        );
+      }),
+    );
 
     const table = sourceTableName(event.Records[0]?.eventSourceARN);
     if (config.metricsNamespace && event.Records.length > 0) {
@@ -116,6 +147,11 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
     return { batchItemFailures };
   };
 }
+
+const NOT_ATTEMPTED: ApplyOutcome = { status: 'failed', error: 'not attempted: the invocation is about to time out' };
+
+/** Until failover terms exist, every record belongs to the first term. */
+const INITIAL_GENERATION = 1;
 
 function count(c: TargetCounts, item: ItemPlan, outcome: ApplyOutcome, atMs: number): void {
   const n = item.changes.length;

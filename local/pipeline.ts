@@ -7,7 +7,8 @@ import { HandlerDeps, makeHandler } from '../handlers/replicate';
 import { EmulatorOptions, EventSourceMappingEmulator } from './esm/emulator';
 import { MemoryDestination, OnFailureDestination } from './esm/on-failure';
 import { MappingSettings } from './esm/options';
-import { LocalTableSpec, provisionTables } from './tables';
+import { ensureStateTable, LocalTableSpec, provisionTables } from './tables';
+import { stateTableName } from '../config/names';
 
 export interface LocalReplication<D extends OnFailureDestination = MemoryDestination> {
   readonly streamArn: string;
@@ -24,7 +25,7 @@ export interface LocalReplicationOptions<D extends OnFailureDestination = Memory
   /** Settings as this project deploys them, unless overridden. */
   readonly mapping?: Partial<MappingSettings>;
   readonly emulator?: Partial<Omit<EmulatorOptions, 'streamArn' | 'region' | 'streams' | 'invoke'>>;
-  readonly handler?: Partial<Omit<ReplicatorConfig, 'targets'>>;
+  readonly handler?: Partial<Omit<ReplicatorConfig, 'targets' | 'state'>>;
   readonly handlerDeps?: HandlerDeps;
   /** Wraps the real handler, for example to inject faults in tests. */
   readonly wrapInvoke?: (invoke: EmulatorOptions['invoke']) => EmulatorOptions['invoke'];
@@ -64,8 +65,11 @@ export function settingsFromModel(t: TableModel): Pick<LocalReplicationOptions, 
 export async function startLocalReplication<D extends OnFailureDestination = MemoryDestination>(opts: LocalReplicationOptions<D>): Promise<LocalReplication<D>> {
   const { table } = opts;
   const streamArn = opts.existingStreamArn ?? (await provisionTables(table, opts.clientFor));
+  if (opts.existingStreamArn) await ensureStateTable(opts.clientFor(table.primaryRegion), table.name);
   const config: ReplicatorConfig = {
     targets: table.replicaRegions.map((region) => ({ region, tableName: table.name })),
+    state: { region: table.primaryRegion, tableName: stateTableName(table.name) },
+    ttlAttribute: table.ttlAttribute,
     conflictPolicy: 'source-wins',
     replicateTtlDeletes: true,
     maxConcurrency: DEFAULTS.maxConcurrency,

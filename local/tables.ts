@@ -1,5 +1,6 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import type { TableModel } from '../config/model';
+import { stateTableName } from '../config/names';
 
 /** What the local runtime needs of a table: the stack model's table, or just its keys and regions. */
 export type LocalTableSpec = Pick<TableModel, 'name' | 'partitionKey' | 'sortKey' | 'primaryRegion' | 'replicaRegions'> &
@@ -43,11 +44,29 @@ export async function createRegionalTable(client: DynamoDBClient, spec: LocalTab
   return Table.LatestStreamArn;
 }
 
-/** Source in the primary region, one replica per replica region; returns the source stream ARN. */
+/**
+ * The replication state table (tombstones; config/names.ts names it), as the components deploy it:
+ * key `pk`, TTL on `expiresAt`. Does nothing if it exists.
+ */
+export async function ensureStateTable(client: DynamoDBClient, table: string): Promise<void> {
+  const TableName = stateTableName(table);
+  try {
+    await client.send(
+      new CreateTableCommand({ TableName, AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }),
+    );
+  } catch (err) {
+    if (err instanceof ResourceInUseException || (err as Error).name === 'ResourceInUseException') return;
+    throw err;
+  }
+  await client.send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+}
+
+/** Source in the primary region, one replica per replica region, each with its state table; returns the source stream ARN. */
 export async function provisionTables(spec: LocalTableSpec, clientFor: (region: string) => DynamoDBClient): Promise<string> {
+  const regions = [spec.primaryRegion, ...spec.replicaRegions];
   const [streamArn] = await Promise.all([
-    createRegionalTable(clientFor(spec.primaryRegion), spec),
-    ...spec.replicaRegions.map((r) => createRegionalTable(clientFor(r), spec)),
+    ...regions.map((r) => createRegionalTable(clientFor(r), spec)),
+    ...regions.map((r) => ensureStateTable(clientFor(r), spec.name)),
   ]);
   return streamArn!;
 }

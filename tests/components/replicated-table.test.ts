@@ -33,16 +33,22 @@ async function deploy(table: Partial<TableModel> = {}, extra: { alarmEmail?: str
 }
 
 const envOf = (fn: RecordedResource) => fn.inputs.environment.variables as Record<string, string>;
+const TABLE_TYPE = 'aws:dynamodb/table:Table';
+/** The replicated tables themselves, without the replication state tables beside them. */
+const dataTables = (r: RecordedResource[]) => ofType(r, TABLE_TYPE).filter((t) => !t.name.endsWith('-state'));
 
 describe('ReplicatedTable (Pulumi mocks)', function () {
   this.timeout(30_000);
 
   it('puts each regional table, and the replication resources, on the right regional provider', async () => {
     const r = await deploy();
-    const tables = ofType(r, 'aws:dynamodb/table:Table');
+    const tables = ofType(r, TABLE_TYPE);
     assert.deepEqual(tables.map((t) => [t.name, t.region]).sort(), [
+      ['Users-ap-southeast-2-state', 'ap-southeast-2'],
       ['Users-ap-southeast-2-table', 'ap-southeast-2'],
+      ['Users-eu-west-1-state', 'eu-west-1'],
       ['Users-eu-west-1-table', 'eu-west-1'],
+      ['Users-us-east-1-state', 'us-east-1'],
       ['Users-us-east-1-table', 'us-east-1'],
     ]);
     for (const type of ['aws:lambda/function:Function', 'aws:lambda/eventSourceMapping:EventSourceMapping', 'aws:sqs/queue:Queue', 'aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:sns/topic:Topic']) {
@@ -54,7 +60,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
 
   it('configures every table the same way, ready to be promoted: stream, PITR, KMS, deletion protection, GSIs, TTL, tags', async () => {
     const r = await deploy();
-    for (const t of ofType(r, 'aws:dynamodb/table:Table')) {
+    for (const t of dataTables(r)) {
       const i = t.inputs;
       assert.equal(i.name, 'Users');
       assert.equal(i.streamEnabled, true);
@@ -71,9 +77,29 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     }
   });
 
+  it('gives every region a replication state table (tombstones), protected like the table and readable only by the links of its region', async () => {
+    const r = await deploy();
+    const states = ofType(r, TABLE_TYPE).filter((t) => t.name.endsWith('-state'));
+    assert.deepEqual(states.map((t) => t.region).sort(), ['ap-southeast-2', 'eu-west-1', 'us-east-1']);
+    for (const t of states) {
+      assert.equal(t.inputs.name, 'Users.replication');
+      assert.equal(t.inputs.hashKey, 'pk');
+      assert.deepEqual(t.inputs.ttl, { attributeName: 'expiresAt', enabled: true });
+      assert.deepEqual([t.inputs.pointInTimeRecovery, t.inputs.serverSideEncryption, t.inputs.deletionProtectionEnabled], [{ enabled: true }, { enabled: true }, true]);
+      assert.equal(t.inputs.tags['ddb-replicator:state-of'], 'Users');
+      assert.equal(t.inputs.tags['ddb-replicator:table'], undefined, 'not one of the replicas the match-source policy compares');
+    }
+    for (const p of ofType(r, 'aws:iam/rolePolicy:RolePolicy')) {
+      const doc = JSON.parse(p.inputs.policy);
+      const tombstones = doc.Statement.find((s: { Sid: string }) => s.Sid === 'KeepTombstones');
+      assert.deepEqual(tombstones.Action, ['dynamodb:BatchGetItem', 'dynamodb:PutItem']);
+      assert.deepEqual(tombstones.Resource, ['arn:aws:dynamodb:us-east-1:123456789012:table/Users.replication']);
+    }
+  });
+
   it('supports provisioned capacity, with GSIs inheriting the table capacity', async () => {
     const r = await deploy({ billing: { mode: 'PROVISIONED', readCapacity: 5, writeCapacity: 7 } });
-    const t = ofType(r, 'aws:dynamodb/table:Table')[0]!.inputs;
+    const t = dataTables(r)[0]!.inputs;
     assert.equal(t.billingMode, 'PROVISIONED');
     assert.equal(t.readCapacity, 5);
     assert.equal(t.writeCapacity, 7);
@@ -90,6 +116,8 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     assert.equal(fn!.inputs.timeout, 30);
     assert.deepEqual(envOf(fn!), {
       REPLICA_TARGETS: JSON.stringify([{ region: 'eu-west-1', tableName: 'Users' }]),
+      STATE_TABLE: 'Users.replication',
+      TTL_ATTRIBUTE: 'expiresAt',
       CONFLICT_POLICY: 'source-wins',
       REPLICATE_TTL_DELETES: 'true',
       METRICS_NAMESPACE: 'DdbReplicator',
@@ -168,7 +196,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
   it('fails over by config change: every table keeps its logical name and inputs, only the links move', async () => {
     const before = await deploy();
     const after = await deploy({ primaryRegion: 'eu-west-1', replicaRegions: ['us-east-1', 'ap-southeast-2'] });
-    const tables = (r: RecordedResource[]) => ofType(r, 'aws:dynamodb/table:Table').map((t) => [t.name, t.region, JSON.stringify(t.inputs)]).sort();
+    const tables = (r: RecordedResource[]) => ofType(r, TABLE_TYPE).map((t) => [t.name, t.region, JSON.stringify(t.inputs)]).sort();
     assert.deepEqual(tables(after), tables(before));
     const esmRegions = ofType(after, 'aws:lambda/eventSourceMapping:EventSourceMapping').map((e) => e.region);
     assert.deepEqual(esmRegions, ['eu-west-1', 'eu-west-1']);

@@ -2,12 +2,16 @@ import { strict as assert } from 'node:assert';
 import { ConfigError, parseConfig } from '../../handlers/config';
 
 const targets = JSON.stringify([{ region: 'eu-west-1', tableName: 'Users' }]);
+/** What Lambda and the component always set. */
+const base = { AWS_REGION: 'us-east-1', STATE_TABLE: 'Users.replication' };
 
 describe('handler configuration', () => {
   it('applies the documented defaults', () => {
-    const c = parseConfig({ REPLICA_TARGETS: targets });
+    const c = parseConfig({ ...base, REPLICA_TARGETS: targets });
     assert.deepEqual(c, {
       targets: [{ region: 'eu-west-1', tableName: 'Users' }],
+      state: { region: 'us-east-1', tableName: 'Users.replication' },
+      ttlAttribute: undefined,
       conflictPolicy: 'source-wins',
       replicateTtlDeletes: true,
       metricsNamespace: undefined,
@@ -17,6 +21,8 @@ describe('handler configuration', () => {
 
   it('reads every variable', () => {
     const c = parseConfig({
+      ...base,
+      TTL_ATTRIBUTE: 'expiresAt',
       REPLICA_TARGETS: JSON.stringify([{ region: 'eu-west-1', tableName: 'Users' }, { region: 'ap-southeast-2', tableName: 'Users' }]),
       CONFLICT_POLICY: 'keep-replica',
       REPLICATE_TTL_DELETES: 'FALSE',
@@ -28,6 +34,7 @@ describe('handler configuration', () => {
     assert.equal(c.replicateTtlDeletes, false);
     assert.equal(c.metricsNamespace, 'Replication');
     assert.equal(c.maxConcurrency, 16);
+    assert.equal(c.ttlAttribute, 'expiresAt');
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [
@@ -40,10 +47,12 @@ describe('handler configuration', () => {
     ['bad policy', { REPLICA_TARGETS: targets, CONFLICT_POLICY: 'last-writer' }, /CONFLICT_POLICY is "last-writer": use one of source-wins, keep-replica/],
     ['bad boolean', { REPLICA_TARGETS: targets, REPLICATE_TTL_DELETES: 'yes' }, /REPLICATE_TTL_DELETES is "yes": use true or false/],
     ['bad concurrency', { REPLICA_TARGETS: targets, MAX_CONCURRENCY: '0' }, /MAX_CONCURRENCY is "0": use a whole number from 1 to 1000/],
+    ['missing state table', { REPLICA_TARGETS: targets, STATE_TABLE: '' }, /STATE_TABLE is "": set it to the replication state table's name/],
+    ['missing region', { REPLICA_TARGETS: targets, AWS_REGION: '' }, /AWS_REGION is "": run in Lambda, which sets it/],
   ];
   for (const [name, env, message] of bad) {
     it(`rejects ${name} with a message naming the fix`, () => {
-      assert.throws(() => parseConfig(env), (err: Error) => err instanceof ConfigError && message.test(err.message));
+      assert.throws(() => parseConfig({ ...base, ...env }), (err: Error) => err instanceof ConfigError && message.test(err.message));
     });
   }
 });

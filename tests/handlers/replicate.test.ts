@@ -1,11 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { METADATA } from '../../handlers/contract';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { MAX_ITEM_BYTES, METADATA, METADATA_BYTES } from '../../handlers/contract';
+import { syncItem } from '../../handlers/repair';
+import { client } from '../support/ddb';
 import { ConfigError } from '../../handlers/config';
 import { EventError } from '../../handlers/plan';
 import { handler as envHandler } from '../../handlers/replicate';
 import { harness } from '../support/handler-harness';
+import { stateTableName } from '../../config/names';
 
 const EU = 'eu-west-1';
 const AP = 'ap-southeast-2';
@@ -35,11 +39,9 @@ describe('replication handler (DynamoDB Local)', () => {
       const raw = await h.getRaw(region, key);
       assert.ok(raw, `item replicated to ${region}`);
       const source = await h.getRaw('us-east-1', key);
-      const { [METADATA.stream]: stream, [METADATA.seq]: seq, [METADATA.ts]: ts, ...data } = raw;
+      const { [METADATA.version]: version, ...data } = raw;
       assert.deepEqual(data, source, `replica in ${region} equals the source`);
-      assert.equal(stream?.S, h.streamArn);
-      assert.match(seq!.S!, /^\d{40}$/);
-      assert.ok(Number(ts!.N) > 0);
+      assert.match(version!.S!, /^000001:\d{40}:0{13}$/);
     }
 
     await h.update(key, { s: 'changed', ns: new Set([4]) });
@@ -176,22 +178,32 @@ describe('replication handler (DynamoDB Local)', () => {
     }
   });
 
-  it('reports an item that metadata pushes over 400 KB as a batch item failure, from its first record, and applies the rest', async () => {
+  it(`replicates items up to 400 KB less the ${METADATA_BYTES} bytes of metadata, and repairs them; reports a larger one alone`, async () => {
     const h = await harness();
-    const key = { pk: 'big' };
-    const room = 400 * 1024 - 'pk'.length - 'big'.length - 'data'.length - 8;
-    await h.put({ ...key, data: 'x'.repeat(room) });
+    // DynamoDB counts attribute names and values: pk + "fits" + data + "data".
+    const room = MAX_ITEM_BYTES - METADATA_BYTES - 'pk'.length - 'fits'.length - 'data'.length;
+    await h.put({ pk: 'fits', data: 'x'.repeat(room) });
+    await h.put({ pk: 'big', data: 'x'.repeat(room) });
     await h.put({ pk: 'small', v: 1 });
-    await h.update(key, { data: 'y'.repeat(room) });
+    await h.update({ pk: 'big' }, { data: 'y'.repeat(room + 2) }); // "big" is a byte shorter than "fits": one byte over
     const event = await h.tap.event();
-    const bigFirstSeq = event.Records[0]!.dynamodb!.SequenceNumber!;
+    const bigFirstSeq = event.Records[1]!.dynamodb!.SequenceNumber!;
     const response = await h.handler(event);
     assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: bigFirstSeq }]);
     assert.equal(h.lastBatch().targets[EU]!.failures, 2);
     assert.equal((await h.get(EU, { pk: 'small' }))?.v, 1);
-    assert.equal(await h.getRaw(EU, key), undefined);
+    assert.equal((await h.get(EU, { pk: 'fits' }))?.data.length, room);
+    assert.equal(await h.getRaw(EU, { pk: 'big' }), undefined);
     const failure = h.logs.find((l) => l.msg === 'apply failed')!;
-    assert.match(String(failure.error), /ValidationException/);
+    assert.match(String(failure.error), new RegExp(`^ItemTooLarge: the item is over DynamoDB's 400 KB limit once replication's ${METADATA_BYTES} bytes of metadata are added`));
+
+    // A repair version is the same size, so every item that replicates can be repaired.
+    await client(EU).send(new UpdateItemCommand({ TableName: h.spec.name, Key: { pk: { S: 'fits' } }, UpdateExpression: 'SET #d = :d', ExpressionAttributeNames: { '#d': 'data' }, ExpressionAttributeValues: { ':d': { S: 'drift' } } }));
+    const keys = { pk: { S: 'fits' } };
+    const readSource = async () => (await client('us-east-1').send(new GetItemCommand({ TableName: h.spec.name, Key: keys, ConsistentRead: true }))).Item;
+    const repaired = await syncItem({ mode: 'repair', replica: client(EU), target: { region: EU, tableName: h.spec.name }, keys, readSource, generation: 1, rules: { nowSeconds: 0 } });
+    assert.equal(repaired.outcome.status, 'applied', JSON.stringify(repaired.outcome));
+    assert.equal((await h.get(EU, { pk: 'fits' }))?.data.length, room);
     h.close();
   });
 
@@ -278,6 +290,8 @@ describe('replication handler (DynamoDB Local)', () => {
     const saved = { ...process.env };
     try {
       process.env.REPLICA_TARGETS = JSON.stringify([{ region: EU, tableName: h.spec.name }]);
+      process.env.STATE_TABLE = stateTableName(h.spec.name);
+      process.env.AWS_REGION = h.spec.primaryRegion;
       await h.put({ pk: 'env', v: 1 });
       const quiet = console.log;
       console.log = () => undefined;

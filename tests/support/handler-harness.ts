@@ -1,9 +1,10 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ReplicatorConfig } from '../../handlers/config';
 import { HandlerDeps, makeHandler } from '../../handlers/replicate';
 import { provisionTables, LocalTableSpec } from '../../local/tables';
-import { client, StreamTap, tableSpec } from './ddb';
+import { stateTableName } from '../../config/names';
+import { client, diffTables, StreamTap, tableSpec } from './ddb';
 
 /** A source table, its replicas, a tap on the source stream and a handler that logs into an array. */
 export async function harness(opts: { spec?: Partial<LocalTableSpec>; config?: Partial<ReplicatorConfig> | ((spec: LocalTableSpec) => Partial<ReplicatorConfig>); deps?: HandlerDeps } = {}) {
@@ -13,6 +14,8 @@ export async function harness(opts: { spec?: Partial<LocalTableSpec>; config?: P
   const logs: Record<string, unknown>[] = [];
   const config: ReplicatorConfig = {
     targets: spec.replicaRegions.map((region) => ({ region, tableName: spec.name })),
+    state: { region: spec.primaryRegion, tableName: stateTableName(spec.name) },
+    ttlAttribute: spec.ttlAttribute,
     conflictPolicy: 'source-wins',
     replicateTtlDeletes: true,
     maxConcurrency: 8,
@@ -48,6 +51,10 @@ export async function harness(opts: { spec?: Partial<LocalTableSpec>; config?: P
       const item = (await client(region).send(new GetItemCommand({ TableName: spec.name, Key: marshall(key), ConsistentRead: true }))).Item;
       return item && unmarshall(item);
     },
+    /** The replica's own stream, to see what replication wrote there. */
+    replicaStreamArn: async (region: string) => (await client(region).send(new DescribeTableCommand({ TableName: spec.name }))).Table?.LatestStreamArn,
+    /** Missing, extra and different keys of a replica, compared as verify compares. */
+    diff: (region: string) => diffTables(spec, region),
     close: () => tap.close(),
   };
 }

@@ -1,0 +1,71 @@
+import { BatchGetItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
+import type { ReplicaTarget } from './config';
+import { decodeVersion, encodeVersion, Version } from './versions';
+
+type Client = Pick<DynamoDBClient, 'send'>;
+
+/**
+ * A REMOVE leaves a tombstone in the source region's state table: the version of the deletion. A
+ * replay of older records after it (Lambda bisects a batch after a function error and replays its
+ * first half) finds the tombstone and is skipped, so a deleted item never reappears on a replica,
+ * even for a moment, and an absent replica item is explained by the item's history.
+ *
+ * Tombstones live in the source region, beside the function: checking one costs an in-region read,
+ * not a cross-region round trip. Only the link's own lane writes an item's tombstone, and Lambda
+ * never runs two batches holding one item at once, so read-then-write is free of races.
+ */
+export const TOMBSTONE_TTL_SECONDS = 3 * 24 * 3600; // past the stream's 24 h and the longest record age
+const BATCH_GET_LIMIT = 100;
+
+export const tombstoneKey = (itemKey: string) => `tomb#${createHash('sha256').update(itemKey).digest('base64url')}`;
+
+/** The tombstones of these items, by item key; strongly consistent. */
+export async function readTombstones(client: Client, state: ReplicaTarget, itemKeys: readonly string[]): Promise<Map<string, Version>> {
+  const byPk = new Map(itemKeys.map((k) => [tombstoneKey(k), k]));
+  const out = new Map<string, Version>();
+  const pks = [...byPk.keys()];
+  for (let i = 0; i < pks.length; i += BATCH_GET_LIMIT) {
+    let keys = pks.slice(i, i + BATCH_GET_LIMIT).map((pk) => ({ pk: { S: pk } }));
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      if (attempt > 8) throw new Error(`tombstones in ${state.tableName} stayed unprocessed after ${attempt} attempts (throttled)`);
+      const res = await client.send(new BatchGetItemCommand({ RequestItems: { [state.tableName]: { Keys: keys, ConsistentRead: true } } }));
+      for (const item of res.Responses?.[state.tableName] ?? []) {
+        const version = decodeVersion(item.v?.S);
+        const itemKey = byPk.get(item.pk?.S ?? '');
+        if (version && itemKey !== undefined) out.set(itemKey, version);
+      }
+      keys = (res.UnprocessedKeys?.[state.tableName]?.Keys ?? []) as typeof keys;
+    }
+  }
+  return out;
+}
+
+export type TombstoneWrite =
+  /** No tombstone at this version or newer existed: this deletion is being applied for the first time. */
+  | 'written'
+  /** A tombstone of exactly this version existed: the REMOVE is a replay. */
+  | 'replay'
+  /** A newer deletion is recorded: this REMOVE is stale. */
+  | 'stale';
+
+/** Records a deletion at `version` unless one as new is recorded; says which. */
+export async function writeTombstone(client: Client, state: ReplicaTarget, itemKey: string, version: Version, nowSeconds: number): Promise<TombstoneWrite> {
+  const v = encodeVersion(version);
+  try {
+    await client.send(
+      new PutItemCommand({
+        TableName: state.tableName,
+        Item: { pk: { S: tombstoneKey(itemKey) }, v: { S: v }, expiresAt: { N: String(nowSeconds + TOMBSTONE_TTL_SECONDS) } },
+        ConditionExpression: 'attribute_not_exists(pk) OR v < :v',
+        ExpressionAttributeValues: { ':v': { S: v } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return 'written';
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    return (err as { Item?: { v?: { S?: string } } }).Item?.v?.S === v ? 'replay' : 'stale';
+  }
+}
