@@ -1,4 +1,4 @@
-import { DescribeTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { SdkItem } from '../handlers/attribute-values';
 import { mapLimit } from '../handlers/concurrency';
@@ -6,6 +6,7 @@ import { syncItem } from '../handlers/repair';
 import { CliError, TableContext } from './context';
 import { Progress } from './progress';
 import { RateLimiter, readUnits, writeUnits } from './rate-limit';
+import { countSync, readSourceItem } from './reconcile';
 import { parallelScan } from './scan';
 
 export interface BackfillOptions {
@@ -44,7 +45,7 @@ export type BackfillReport = Omit<Checkpoint, 'positions'> & { resumed: boolean;
 export async function backfill(ctx: TableContext, opts: BackfillOptions): Promise<BackfillReport> {
   const checkpoint = loadCheckpoint(opts, ctx.table.name);
   const resumed = checkpoint.positions.some((p) => p !== null);
-  const sourceStreamArn = await ctx.sourceStreamArn();
+  const generation = await ctx.generation();
   const source = ctx.client(ctx.table.primaryRegion);
   const replica = ctx.client(opts.region);
   const reads = new RateLimiter(opts.readUnitsPerSecond);
@@ -68,15 +69,17 @@ export async function backfill(ctx: TableContext, opts: BackfillOptions): Promis
           replica,
           target: { region: opts.region, tableName: ctx.table.name },
           keys,
-          source: item,
-          reread: async () => (await source.send(new GetItemCommand({ TableName: ctx.table.name, Key: keys, ConsistentRead: true }))).Item,
-          sourceStreamArn,
-          policy: 'source-wins',
+          scanned: item,
+          readSource: () => readSourceItem(ctx, keys),
+          generation,
+          rules: ctx.rules(),
         });
-        if (result.undone) checkpoint.undone++;
-        else if (result.outcome.status === 'applied') checkpoint.copied++;
-        else if (result.outcome.status === 'failed') checkpoint.failed++;
-        else checkpoint.skipped++;
+        const counts = { repaired: 0, skipped: 0, undone: 0, failed: 0 };
+        countSync(counts, result);
+        checkpoint.copied += counts.repaired;
+        checkpoint.skipped += counts.skipped;
+        checkpoint.undone += counts.undone;
+        checkpoint.failed += counts.failed;
       });
       checkpoint.positions[page.segment] = page.lastKey ?? true;
       saveCheckpoint(opts.checkpointFile, checkpoint);

@@ -1,6 +1,7 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TableModel } from '../config/model';
 import { loadStackModel } from '../config/stack-file';
+import type { StateRules } from '../handlers/item-state';
 
 export class CliError extends Error {}
 
@@ -10,6 +11,10 @@ export interface TableContext {
   /** DynamoDB client per region; `--endpoint` points every region at one local endpoint. */
   client(region: string): DynamoDBClient;
   sourceStreamArn(): Promise<string>;
+  /** How item states compare now (the table's TTL attribute). */
+  rules(): StateRules;
+  /** Generation of the current primary term, for repair versions. */
+  generation(): Promise<number>;
   close(): void;
 }
 
@@ -35,6 +40,8 @@ export function tableContext(opts: { stack: string; table?: string; endpoint?: s
       if (!Table?.LatestStreamArn) throw new CliError(`table ${table.name} in ${table.primaryRegion} has no stream: deploy the stack first`);
       return Table.LatestStreamArn;
     },
+    rules: () => ({ ttlAttribute: table.ttlAttribute, nowSeconds: Math.floor(Date.now() / 1000) }),
+    generation: async () => 1,
     close: () => clients.forEach((c) => c.destroy()),
   };
 }

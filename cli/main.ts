@@ -145,7 +145,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     }
     if (command === 'reconcile') {
       const reports = await reconcile(ctx, replicaRegionsOf(ctx.table, values.region), segments, !!values.json || !!io.quiet);
-      io.out(values.json ? JSON.stringify({ table: ctx.table.name, regions: reports }, null, 2) : reports.map((r) => `${r.region}: repaired ${r.repaired}, left to live replication ${r.skipped}, conflicts ${r.conflicts}, deletions kept ${r.undone}, failed ${r.failed}`).join('\n'));
+      io.out(values.json ? JSON.stringify({ table: ctx.table.name, regions: reports }, null, 2) : reports.map((r) => `${r.region}: repaired ${r.repaired}, left to live replication ${r.skipped}, deletions kept ${r.undone}, failed ${r.failed}`).join('\n'));
       return reports.every((r) => r.failed === 0) ? 0 : 1;
     }
     if (command === 'status') {

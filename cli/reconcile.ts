@@ -1,32 +1,32 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { SdkItem } from '../handlers/attribute-values';
 import { mapLimit } from '../handlers/concurrency';
-import { syncItem } from '../handlers/repair';
+import { SyncResult, syncItem } from '../handlers/repair';
 import { TableContext } from './context';
 import { verify } from './verify';
 
 export interface ReconcileReport {
   readonly region: string;
   repaired: number;
-  /** The replica changed during the run (live replication): left to replication. */
+  /** The replica changed during the run (live replication), or was already equal: left to replication. */
   skipped: number;
-  conflicts: number;
+  /** Written into an empty slot, then removed again because the source item was deleted meanwhile. */
   undone: number;
+  /** Writes that failed, undos included. */
   failed: number;
 }
 
 /**
- * Verifies, then repairs each difference from the source's current state, re-read with a strongly
- * consistent read (never what the scan saw: it may be stale), through the same conditional apply
- * as replication, so a change replicated during the run is never overwritten.
+ * Verifies, then repairs each difference through handlers/repair.ts: the replica is read first and
+ * the source second (strongly consistent, never what the scan saw), and the write lands only if the
+ * replica did not change in between, so a change replicated during the run is never overwritten.
  */
 export async function reconcile(ctx: TableContext, regions: string[], segments: number, quiet = false): Promise<ReconcileReport[]> {
   const { reports, source, replicas } = await verify(ctx, regions, segments, quiet);
-  const sourceStreamArn = await ctx.sourceStreamArn();
-  const readSource = async (keys: Record<string, unknown>) =>
-    (await ctx.client(ctx.table.primaryRegion).send(new GetItemCommand({ TableName: ctx.table.name, Key: keys as never, ConsistentRead: true }))).Item;
+  const generation = await ctx.generation();
   const out: ReconcileReport[] = [];
   for (const r of reports) {
-    const report: ReconcileReport = { region: r.region, repaired: 0, skipped: 0, conflicts: 0, undone: 0, failed: 0 };
+    const report: ReconcileReport = { region: r.region, repaired: 0, skipped: 0, undone: 0, failed: 0 };
     const keyOf = (k: string) => source.keys.get(k) ?? replicas.get(r.region)!.keys.get(k)!;
     await mapLimit([...r.missing, ...r.different, ...r.extra], 16, async (k) => {
       const keys = keyOf(k);
@@ -35,19 +35,27 @@ export async function reconcile(ctx: TableContext, regions: string[], segments: 
         replica: ctx.client(r.region),
         target: { region: r.region, tableName: ctx.table.name },
         keys,
-        source: await readSource(keys),
-        reread: () => readSource(keys),
-        sourceStreamArn,
-        policy: 'source-wins',
+        readSource: () => readSourceItem(ctx, keys),
+        generation,
+        rules: ctx.rules(),
       });
-      const o = result.outcome;
-      if (o.status === 'applied') report.repaired++;
-      else if (o.status === 'failed') report.failed++;
-      else report.skipped++;
-      if (o.status === 'applied' && o.conflict) report.conflicts++;
-      if (result.undone) report.undone++;
+      countSync(report, result);
     });
     out.push(report);
   }
   return out;
+}
+
+/** A strongly consistent read of the source item. */
+export async function readSourceItem(ctx: TableContext, keys: SdkItem): Promise<SdkItem | undefined> {
+  return (await ctx.client(ctx.table.primaryRegion).send(new GetItemCommand({ TableName: ctx.table.name, Key: keys, ConsistentRead: true }))).Item;
+}
+
+/** Adds one item's sync result to a report: an undo that failed counts as failed, not as done. */
+export function countSync(report: { repaired: number; skipped: number; undone: number; failed: number }, result: SyncResult): void {
+  const o = result.outcome;
+  if (o.status === 'failed' || result.undo === 'failed') report.failed++;
+  else if (result.undo === 'undone' || result.undo === 'superseded') report.undone++;
+  else if (o.status === 'applied') report.repaired++;
+  else report.skipped++;
 }

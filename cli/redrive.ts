@@ -1,10 +1,10 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
-import { DeleteMessageCommand, ListQueuesCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ListQueuesCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { keyText, SdkItem } from '../handlers/attribute-values';
 import { mapLimit } from '../handlers/concurrency';
 import { syncItem } from '../handlers/repair';
 import { CliError, TableContext } from './context';
+import { countSync, readSourceItem } from './reconcile';
 
 /** Stream records live 24 hours (DynamoDB Streams); a batch older than this cannot be re-read. */
 const STREAM_RETENTION_MS = 24 * 3600 * 1000;
@@ -33,24 +33,31 @@ export interface RedriveResult {
  */
 export async function redrive(ctx: TableContext, opts: { sqs: SQSClient; streams: DynamoDBStreamsClient; queueUrls?: string[]; dryRun: boolean }): Promise<RedriveResult[]> {
   const queueUrls = opts.queueUrls?.length ? opts.queueUrls : await findQueues(opts.sqs, ctx.table.name);
-  const sourceStreamArn = await ctx.sourceStreamArn();
   const results: RedriveResult[] = [];
-  for (const QueueUrl of queueUrls) {
-    for (;;) {
-      const { Messages = [] } = await opts.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: opts.dryRun ? 0 : 300 }));
-      const fresh = Messages.filter((m) => !results.some((r) => r.messageId === m.MessageId));
-      if (fresh.length === 0) break;
-      for (const message of fresh) {
-        const result = await redriveOne(ctx, opts, message, sourceStreamArn);
-        results.push(result);
-        if (result.outcome === 'repaired') await opts.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+  // Messages not repaired stay hidden while this run reads the queue, then become visible again at
+  // once, so the next run (or another operator) sees them.
+  const held: { QueueUrl: string; ReceiptHandle: string }[] = [];
+  try {
+    for (const QueueUrl of queueUrls) {
+      for (;;) {
+        const { Messages = [] } = await opts.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: opts.dryRun ? 0 : 300 }));
+        const fresh = Messages.filter((m) => !results.some((r) => r.messageId === m.MessageId));
+        if (fresh.length === 0) break;
+        for (const message of fresh) {
+          const result = await redriveOne(ctx, opts, message);
+          results.push(result);
+          if (result.outcome === 'repaired') await opts.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+          else if (!opts.dryRun && message.ReceiptHandle) held.push({ QueueUrl, ReceiptHandle: message.ReceiptHandle });
+        }
       }
     }
+  } finally {
+    await Promise.all(held.map((m) => opts.sqs.send(new ChangeMessageVisibilityCommand({ ...m, VisibilityTimeout: 0 }))));
   }
   return results;
 }
 
-async function redriveOne(ctx: TableContext, opts: { streams: DynamoDBStreamsClient; dryRun: boolean }, message: Message, sourceStreamArn: string): Promise<RedriveResult> {
+async function redriveOne(ctx: TableContext, opts: { streams: DynamoDBStreamsClient; dryRun: boolean }, message: Message): Promise<RedriveResult> {
   const messageId = message.MessageId ?? '?';
   let info: BatchInfo;
   try {
@@ -65,26 +72,27 @@ async function redriveOne(ctx: TableContext, opts: { streams: DynamoDBStreamsCli
     keys = await batchKeys(opts.streams, info);
   } catch (err) {
     if (['TrimmedDataAccessException', 'ResourceNotFoundException', 'ExpiredIteratorException'].includes((err as Error).name)) return pastRetention(messageId, info);
+    if (err instanceof IncompleteRange) return { messageId, outcome: 'failed', items: 0, detail: `${err.message}; message kept for another redrive` };
     throw err;
   }
   if (opts.dryRun) return { messageId, outcome: 'would-repair', items: keys.length, detail: `re-sync ${keys.length} item(s) of ${info.batchSize} record(s) on ${ctx.table.replicaRegions.join(', ')}` };
-  const source = ctx.client(ctx.table.primaryRegion);
-  const read = async (Key: SdkItem) => (await source.send(new GetItemCommand({ TableName: ctx.table.name, Key, ConsistentRead: true }))).Item;
-  let failed = 0;
+  const generation = await ctx.generation();
+  const counts = { repaired: 0, skipped: 0, undone: 0, failed: 0 };
   await mapLimit(keys.flatMap((k) => ctx.table.replicaRegions.map((region) => ({ k, region }))), 16, async ({ k, region }) => {
-    const { outcome } = await syncItem({
+    const result = await syncItem({
       mode: 'repair',
       replica: ctx.client(region),
       target: { region, tableName: ctx.table.name },
       keys: k,
-      source: await read(k),
-      reread: () => read(k),
-      sourceStreamArn,
-      policy: 'source-wins',
+      readSource: () => readSourceItem(ctx, k),
+      generation,
+      rules: ctx.rules(),
     });
-    if (outcome.status === 'failed') failed++;
+    countSync(counts, result);
   });
-  return failed ? { messageId, outcome: 'failed', items: keys.length, detail: `${failed} item write(s) failed; message kept for another redrive` } : { messageId, outcome: 'repaired', items: keys.length };
+  return counts.failed
+    ? { messageId, outcome: 'failed', items: keys.length, detail: `${counts.failed} item write(s) failed; message kept for another redrive` }
+    : { messageId, outcome: 'repaired', items: keys.length };
 }
 
 const pastRetention = (messageId: string, info: BatchInfo): RedriveResult => ({
@@ -94,22 +102,36 @@ const pastRetention = (messageId: string, info: BatchInfo): RedriveResult => ({
   detail: `records ${info.startSequenceNumber}..${info.endSequenceNumber} are no longer in the stream (24 h retention): run \`ddb-replicator reconcile\`, then delete this message`,
 });
 
-/** The distinct item keys of the records from start to end sequence number of one shard. */
+/** GetRecords may return empty pages before the end of a shard; this many in a row means the range is not there. */
+const MAX_EMPTY_PAGES = 25;
+
+/**
+ * The distinct item keys of the records from start to end sequence number of one shard. Reads on
+ * past empty pages (they can occur before the end of a shard) until it reaches the end record.
+ */
 async function batchKeys(streams: DynamoDBStreamsClient, info: BatchInfo): Promise<SdkItem[]> {
   const end = BigInt(info.endSequenceNumber);
   let { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: info.streamArn, ShardId: info.shardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: info.startSequenceNumber }));
   const keys = new Map<string, SdkItem>();
+  let empty = 0;
   while (ShardIterator) {
     const out = await streams.send(new GetRecordsCommand({ ShardIterator, Limit: 1000 }));
     for (const r of out.Records ?? []) {
-      if (BigInt(r.dynamodb!.SequenceNumber!) > end) return [...keys.values()];
+      const seq = BigInt(r.dynamodb!.SequenceNumber!);
+      if (seq > end) return [...keys.values()];
       const k = r.dynamodb!.Keys as SdkItem;
       keys.set(keyText(k), k);
+      if (seq === end) return [...keys.values()];
     }
-    if (!out.Records?.length) break;
+    empty = out.Records?.length ? 0 : empty + 1;
+    if (empty >= MAX_EMPTY_PAGES) break;
     ShardIterator = out.NextShardIterator;
   }
-  return [...keys.values()];
+  throw new IncompleteRange(`the stream gave no record up to ${info.endSequenceNumber} (${keys.size} item(s) read)`);
+}
+
+class IncompleteRange extends Error {
+  override name = 'IncompleteRange';
 }
 
 /** This project's DLQs are named after the table's links: `<table>-to-<regions>-dlq...`. */

@@ -1,7 +1,6 @@
-import { canonicalItem, keyText, SdkItem } from '../handlers/attribute-values';
 import { TableContext } from './context';
 import { Progress } from './progress';
-import { parallelScan } from './scan';
+import { diffSnapshots, inSync, scanSnapshot, Snapshot } from './snapshot';
 
 export interface RegionReport {
   readonly region: string;
@@ -13,45 +12,18 @@ export interface RegionReport {
   readonly inSync: boolean;
 }
 
-export interface Snapshot {
-  /** Canonical text of each item (replication metadata ignored), by key text. */
-  readonly items: Map<string, string>;
-  /** Each item's key attributes, by key text, for repairs. */
-  readonly keys: Map<string, SdkItem>;
-}
-
-export async function snapshot(ctx: TableContext, region: string, segments: number, progress?: Progress): Promise<Snapshot> {
-  const items = new Map<string, string>();
-  const keys = new Map<string, SdkItem>();
-  await parallelScan(ctx.client(region), ctx.table.name, segments, async (page) => {
-    for (const item of page.items) {
-      const key = Object.fromEntries(ctx.keyNames.map((k) => [k, item[k]!]));
-      const text = keyText(key);
-      items.set(text, canonicalItem(item));
-      keys.set(text, key);
-    }
-    progress?.add(page.items.length);
-  });
-  return { items, keys };
-}
-
-/** Scans the source and each replica in parallel segments and compares them, replication metadata ignored. */
+/** Scans the source and each replica in parallel segments and compares them (cli/snapshot.ts). */
 export async function verify(ctx: TableContext, regions: string[], segments: number, quiet = false): Promise<{ reports: RegionReport[]; source: Snapshot; replicas: Map<string, Snapshot> }> {
   const progress = new Progress('verify: scanned', undefined, process.stderr, quiet);
-  const [source, ...replicaSnapshots] = (await Promise.all([ctx.table.primaryRegion, ...regions].map((r) => snapshot(ctx, r, segments, progress)))) as [Snapshot, ...Snapshot[]];
+  const rules = ctx.rules();
+  const scan = (region: string) => scanSnapshot(ctx.client(region), ctx.table.name, ctx.keyNames, { rules, segments, onPage: (n) => progress.add(n) });
+  const [source, ...replicaSnapshots] = (await Promise.all([ctx.table.primaryRegion, ...regions].map(scan))) as [Snapshot, ...Snapshot[]];
   progress.finish();
   const replicas = new Map(regions.map((r, i) => [r, replicaSnapshots[i]!]));
   const reports = regions.map((region) => {
     const replica = replicas.get(region)!;
-    const missing: string[] = [];
-    const different: string[] = [];
-    for (const [key, item] of source.items) {
-      const other = replica.items.get(key);
-      if (other === undefined) missing.push(key);
-      else if (other !== item) different.push(key);
-    }
-    const extra = [...replica.items.keys()].filter((k) => !source.items.has(k));
-    return { region, sourceItems: source.items.size, replicaItems: replica.items.size, missing, extra, different, inSync: missing.length + extra.length + different.length === 0 };
+    const d = diffSnapshots(source, replica);
+    return { region, sourceItems: source.states.size, replicaItems: replica.states.size, ...d, inSync: inSync(d) };
   });
   return { reports, source, replicas };
 }

@@ -2,7 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { diffSnapshots, inSync, tableSnapshot } from './compare';
+import { diffSnapshots, inSync, scanSnapshot } from '../cli/snapshot';
 import { startDynamoDbLocal, useLocalEndpoint } from './dynamodb-local';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { writeFileSync } from 'node:fs';
@@ -176,16 +176,18 @@ async function runAndVerify(opts: MainOptions, table: TableModel, replication: R
   print(`\nWorkload: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const keys = [table.partitionKey.name];
-  const source = await tableSnapshot(clientFor(table.primaryRegion), table.name, keys);
+  const rules = { ttlAttribute: table.ttlAttribute, nowSeconds: Math.floor(Date.now() / 1000) };
+  const snapshot = (region: string) => scanSnapshot(clientFor(region), table.name, keys, { rules, segments: 4 });
+  const source = await snapshot(table.primaryRegion);
   const rows = [['region', 'items', 'records applied', 'writes', 'stale skips', 'conflicts', 'on-failure', 'lag p50', 'lag p99', 'in sync']];
-  rows.push([`${table.primaryRegion} (source)`, String(source.size), '', '', '', '', '', '', '', '']);
+  rows.push([`${table.primaryRegion} (source)`, String(source.states.size), '', '', '', '', '', '', '', '']);
   let converged = true;
   for (const [region, s] of stats.regions) {
-    const diff = diffSnapshots(source, await tableSnapshot(clientFor(region), table.name, keys));
+    const diff = diffSnapshots(source, await snapshot(region));
     converged &&= inSync(diff);
     rows.push([
       region,
-      String(source.size - diff.missing.length + diff.extra.length),
+      String(source.states.size - diff.missing.length + diff.extra.length),
       String(s.recordsApplied),
       String(s.writes),
       String(s.staleSkipped),

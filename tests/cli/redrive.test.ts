@@ -1,6 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { tableContext } from '../../cli/context';
+import { redrive } from '../../cli/redrive';
+import { localEndpoint } from '../support/setup';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { startLocalReplication } from '../../local/pipeline';
 import { SqsDestination, startLocalSqs } from '../../local/sqs';
@@ -78,6 +82,47 @@ describe('ddb-replicator redrive (DynamoDB Local + local SQS)', function () {
       assert.equal(out.code, 1);
       assert.match(out.text, /unreadable - not a Lambda on-failure message for a DynamoDB stream/);
       assert.match(out.text, /past-retention - records 1\.\.2 are no longer in the stream \(24 h retention\): run `ddb-replicator reconcile`/);
+    } finally {
+      p.remove();
+    }
+  });
+
+  it('reads past empty pages to the end of the batch, and keeps a message whose records never come', async () => {
+    const p = project();
+    try {
+      const table = { name: p.table, partitionKey: { name: 'pk', type: 'S' as const }, primaryRegion: 'us-east-1', replicaRegions: ['eu-west-1'] };
+      const replication = await startLocalReplication({ table, clientFor: client, emulator: { log: () => undefined }, handlerDeps: { log: () => undefined } });
+      await replication.stop(); // tables only: the items below are never replicated
+      const source = client('us-east-1');
+      for (const pk of ['x', 'y']) await source.send(new PutItemCommand({ TableName: p.table, Item: { pk: { S: pk }, v: { N: '1' } } }));
+      const streams = new DynamoDBStreamsClient({ region: 'us-east-1' });
+      const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: replication.streamArn }));
+      const shardId = StreamDescription!.Shards![0]!.ShardId!;
+      const it = (await streams.send(new GetShardIteratorCommand({ StreamArn: replication.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      const records = (await streams.send(new GetRecordsCommand({ ShardIterator: it }))).Records!;
+      const info = { shardId, startSequenceNumber: records[0]!.dynamodb!.SequenceNumber!, endSequenceNumber: records[1]!.dynamodb!.SequenceNumber!, approximateArrivalOfFirstRecord: new Date().toISOString(), batchSize: 2, streamArn: replication.streamArn };
+      const dlq = await SqsDestination.create(sqs, `${p.table}-to-eu-west-1-dlq`);
+      await sqs.send(new SendMessageCommand({ QueueUrl: dlq.queueUrl, MessageBody: JSON.stringify({ DDBStreamBatchInfo: info }) }));
+
+      // DynamoDB Local never returns an empty page mid-shard; the real service may. Inject them into the real client's answers.
+      const emptyPages = (count: number) => ({
+        send: async (cmd: object) => {
+          if (cmd instanceof GetRecordsCommand && count-- > 0) return { Records: [], NextShardIterator: cmd.input.ShardIterator };
+          return streams.send(cmd as never);
+        },
+      });
+      const ctx = tableContext({ stack: 'test', endpoint: localEndpoint(), projectDir: p.dir });
+      try {
+        const never = await redrive(ctx, { sqs, streams: emptyPages(Infinity) as never, queueUrls: [dlq.queueUrl], dryRun: false });
+        assert.deepEqual(never.map((r) => r.outcome), ['failed']);
+        assert.match(never[0]!.detail!, /the stream gave no record up to \d+ \(0 item\(s\) read\); message kept for another redrive/);
+        const done = await redrive(ctx, { sqs, streams: emptyPages(3) as never, queueUrls: [dlq.queueUrl], dryRun: false });
+        assert.deepEqual(done.map((r) => [r.outcome, r.items]), [['repaired', 2]]);
+        assert.equal((await p.run('verify')).code, 0);
+      } finally {
+        ctx.close();
+        streams.destroy();
+      }
     } finally {
       p.remove();
     }

@@ -1,7 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { countSync } from '../../cli/reconcile';
+import { stateTableName } from '../../config/names';
 import { syncItem } from '../../handlers/repair';
 import { makeHandler } from '../../handlers/replicate';
+import { ensureStateTable } from '../../local/tables';
 import { client, StreamTap } from '../support/ddb';
 import { createTable, load, project } from './support';
 
@@ -40,62 +43,81 @@ describe('ddb-replicator verify and reconcile (DynamoDB Local)', function () {
     }
   });
 
-  it('a repair never overwrites a change that replication applied while it ran', async () => {
-    const p = project();
-    try {
-      const stream = (await createTable('us-east-1', p.table, true))!;
-      await createTable('eu-west-1', p.table, true);
-      const source = client('us-east-1');
-      const replica = client('eu-west-1');
-      const tap = new StreamTap(stream);
-      const handler = makeHandler({ targets: [{ region: 'eu-west-1', tableName: p.table }], conflictPolicy: 'source-wins', replicateTtlDeletes: true, maxConcurrency: 4 }, { log: () => undefined });
-      const key = { pk: { S: 'k' } };
-      await source.send(new PutItemCommand({ TableName: p.table, Item: { ...key, v: { N: '1' } } }));
-      await handler(await tap.event());
-      const staleSource = (await source.send(new GetItemCommand({ TableName: p.table, Key: key, ConsistentRead: true }))).Item;
-      await source.send(new PutItemCommand({ TableName: p.table, Item: { ...key, v: { N: '2' } } }));
-      const newer = await tap.event();
-      // The replica changes between the repair's read and its write: replication applies v2.
-      let raced = false;
-      const racing = {
-        send: async (cmd: never) => {
-          const out = await replica.send(cmd);
-          if (!raced && (cmd as object) instanceof GetItemCommand) {
-            raced = true;
-            await handler(newer);
-          }
-          return out;
-        },
-      };
-      await replica.send(new PutItemCommand({ TableName: p.table, Item: { ...key, v: { N: '1' }, drift: { S: 'x' } } }));
-      const result = await syncItem({ mode: 'repair', replica: racing as never, target: { region: 'eu-west-1', tableName: p.table }, keys: key, source: staleSource, reread: async () => staleSource, sourceStreamArn: stream, policy: 'source-wins' });
-      assert.equal(result.outcome.status, 'skipped');
-      assert.equal((await replica.send(new GetItemCommand({ TableName: p.table, Key: key, ConsistentRead: true }))).Item?.v?.N, '2');
-      tap.close();
-    } finally {
-      p.remove();
-    }
-  });
+  for (const raceAt of ['between the replica read and the source read', 'between the source read and the write'] as const) {
+    it(`a repair never writes older data above a change replication applied ${raceAt}`, async () => {
+      const p = project();
+      try {
+        const stream = (await createTable('us-east-1', p.table, true))!;
+        await createTable('eu-west-1', p.table, true);
+        await ensureStateTable(client('us-east-1'), p.table);
+        const source = client('us-east-1');
+        const replica = client('eu-west-1');
+        const tap = new StreamTap(stream);
+        const handler = makeHandler(
+          { targets: [{ region: 'eu-west-1', tableName: p.table }], state: { region: 'us-east-1', tableName: stateTableName(p.table) }, conflictPolicy: 'source-wins', replicateTtlDeletes: true, maxConcurrency: 4 },
+          { log: () => undefined },
+        );
+        const key = { pk: { S: 'k' } };
+        await source.send(new PutItemCommand({ TableName: p.table, Item: { ...key, v: { N: '1' } } }));
+        await handler(await tap.event());
+        await replica.send(new UpdateItemCommand({ TableName: p.table, Key: key, UpdateExpression: 'SET drift = :d', ExpressionAttributeValues: { ':d': { S: 'x' } } }));
+        // The source changes to v2 and replication applies it, at the chosen moment of the repair.
+        const change = async () => {
+          await source.send(new PutItemCommand({ TableName: p.table, Item: { ...key, v: { N: '2' } } }));
+          await handler(await tap.event());
+        };
+        let sourceReads = 0;
+        const readSource = async () => {
+          if (raceAt === 'between the replica read and the source read' && sourceReads === 0) await change();
+          sourceReads++;
+          const item = (await source.send(new GetItemCommand({ TableName: p.table, Key: key, ConsistentRead: true }))).Item;
+          if (raceAt === 'between the source read and the write' && sourceReads === 1) await change();
+          return item;
+        };
+        const result = await syncItem({ mode: 'repair', replica, target: { region: 'eu-west-1', tableName: p.table }, keys: key, readSource, generation: 1, rules: { nowSeconds: 0 } });
+        assert.equal(result.outcome.status, 'skipped', 'left to replication');
+        const after = (await replica.send(new GetItemCommand({ TableName: p.table, Key: key, ConsistentRead: true }))).Item;
+        assert.equal(after?.v?.N, '2');
+        assert.equal(after?.drift, undefined);
+        tap.close();
+      } finally {
+        p.remove();
+      }
+    });
+  }
 
-  it('does not bring back an item deleted at the source while the repair ran', async () => {
+  it('does not bring back an item deleted at the source while the repair ran, and reports an undo that failed', async () => {
     const p = project();
     try {
-      const stream = (await createTable('us-east-1', p.table, true))!;
+      await createTable('us-east-1', p.table, true);
       await createTable('eu-west-1', p.table, true);
       const key = { pk: { S: 'gone' } };
       const scanned = { ...key, v: { N: '1' } };
-      const result = await syncItem({
-        mode: 'backfill',
-        replica: client('eu-west-1'),
+      const args = {
+        mode: 'backfill' as const,
         target: { region: 'eu-west-1', tableName: p.table },
         keys: key,
-        source: scanned,
-        reread: async () => undefined, // deleted at the source (and the REMOVE replicated) meanwhile
-        sourceStreamArn: stream,
-        policy: 'source-wins',
-      });
-      assert.equal(result.undone, true);
+        scanned,
+        readSource: async () => undefined, // deleted at the source (and the REMOVE replicated) meanwhile
+        generation: 1,
+        rules: { nowSeconds: 0 },
+      };
+      const undone = await syncItem({ ...args, replica: client('eu-west-1') });
+      assert.deepEqual([undone.outcome.status, undone.undo], ['applied', 'undone']);
       assert.equal((await client('eu-west-1').send(new GetItemCommand({ TableName: p.table, Key: key, ConsistentRead: true }))).Item, undefined);
+
+      // The undo is throttled: the item stays, and the result says so.
+      const throttledDeletes = {
+        send: async (cmd: object) => {
+          if (cmd instanceof DeleteItemCommand) throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ThrottlingException' });
+          return client('eu-west-1').send(cmd as never);
+        },
+      };
+      const failed = await syncItem({ ...args, replica: throttledDeletes as never });
+      assert.deepEqual([failed.outcome.status, failed.undo], ['applied', 'failed']);
+      const counts = { repaired: 0, skipped: 0, undone: 0, failed: 0 };
+      countSync(counts, failed);
+      assert.deepEqual(counts, { repaired: 0, skipped: 0, undone: 0, failed: 1 });
     } finally {
       p.remove();
     }

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { diffSnapshots, Difference, tableSnapshot } from '../../local/compare';
+import { diffSnapshots, Difference, scanSnapshot } from '../../cli/snapshot';
 import { toLambdaRecord } from '../../local/esm/stream-events';
 import { LocalTableSpec } from '../../local/tables';
 
@@ -64,9 +64,10 @@ export class StreamTap {
 
 export async function diffTables(spec: LocalTableSpec, replicaRegion: string): Promise<Difference> {
   const keys = [spec.partitionKey.name, ...(spec.sortKey ? [spec.sortKey.name] : [])];
+  const rules = { ttlAttribute: spec.ttlAttribute, nowSeconds: Math.floor(Date.now() / 1000) };
   const [source, replica] = await Promise.all([
-    tableSnapshot(client(spec.primaryRegion), spec.name, keys),
-    tableSnapshot(client(replicaRegion), spec.name, keys),
+    scanSnapshot(client(spec.primaryRegion), spec.name, keys, { rules }),
+    scanSnapshot(client(replicaRegion), spec.name, keys, { rules }),
   ]);
   return diffSnapshots(source, replica);
 }
