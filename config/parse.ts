@@ -1,5 +1,5 @@
-import { CONFLICT_POLICIES, ConflictPolicy, DEFAULTS } from '../handlers/contract';
-import type { Billing, GlobalSecondaryIndex, KeyAttribute, StackModel, TableModel } from './model';
+import { CONFLICT_POLICIES, ConflictPolicy, DEFAULTS, METADATA_PREFIX } from '../handlers/contract';
+import type { Billing, GlobalSecondaryIndex, KeyAttribute, KeyType, StackModel, TableModel } from './model';
 
 /**
  * Turns the `ddb-replicator:*` stack config into the validated model. Every problem is collected
@@ -153,6 +153,7 @@ function parseTable(raw: unknown, index: number, problems: string[]): TableModel
   const lambda = { memoryMb: r.number(l.memoryMb, 'lambda.memoryMb', 128, 10_240, 512), timeoutSeconds: r.number(l.timeoutSeconds, 'lambda.timeoutSeconds', 1, 900, 60) };
   const deletionProtection = r.boolean(t.deletionProtection, 'deletionProtection', true);
   const tags = parseTags(r, t.tags);
+  checkKeyAttributes(r, partitionKey, sortKey, globalSecondaryIndexes, ttlAttribute);
   if (problems.length > before) return undefined;
   return {
     name: name!,
@@ -171,6 +172,30 @@ function parseTable(raw: unknown, index: number, problems: string[]): TableModel
     deletionProtection: deletionProtection!,
     tags: tags!,
   };
+}
+
+/**
+ * Key attributes are the items' identity: one named with the replication prefix would be stripped
+ * from every image (all items would collapse into one), and one attribute cannot have two types.
+ */
+function checkKeyAttributes(r: Reader, pk?: KeyAttribute, sk?: KeyAttribute, indexes?: GlobalSecondaryIndex[], ttlAttribute?: string): void {
+  const keys: [string, KeyAttribute | undefined][] = [
+    ['partitionKey', pk],
+    ['sortKey', sk],
+    ...(indexes ?? []).flatMap((g, i): [string, KeyAttribute | undefined][] => [
+      [`globalSecondaryIndexes[${i}].partitionKey`, g.partitionKey],
+      [`globalSecondaryIndexes[${i}].sortKey`, g.sortKey],
+    ]),
+  ];
+  const typeOf = new Map<string, [string, KeyType]>();
+  for (const [where, key] of keys) {
+    if (!key) continue;
+    if (key.name.startsWith(METADATA_PREFIX)) r.problem(`${where}.name`, key.name, `names starting with ${METADATA_PREFIX} are reserved for replication metadata; rename the attribute`);
+    const seen = typeOf.get(key.name);
+    if (seen && seen[1] !== key.type) r.problem(`${where}.type`, key.type, `${key.name} is type ${seen[1]} as ${seen[0]}; an attribute has one type: use ${seen[1]} or another attribute`);
+    else if (!seen) typeOf.set(key.name, [where, key.type]);
+  }
+  if (ttlAttribute?.startsWith(METADATA_PREFIX)) r.problem('ttlAttribute', ttlAttribute, `names starting with ${METADATA_PREFIX} are reserved for replication metadata; use the table's own TTL attribute`);
 }
 
 function parseReplicaRegions(r: Reader, raw: unknown, primary: string | undefined): string[] | undefined {

@@ -92,6 +92,10 @@ describe('stack configuration parser', () => {
     ['nonKeyAttributes without INCLUDE', [{ ...users(), globalSecondaryIndexes: [{ name: 'byEmail', partitionKey: { name: 'e', type: 'S' }, nonKeyAttributes: ['x'] }] }], /nonKeyAttributes is \["x"\]: only with projectionType INCLUDE/],
     ['a non-string tag', [{ ...users(), tags: { team: 5 } }], /tags\.team is 5: tag values are strings/],
     ['a table that is not a map', ['Users'], /tables\[0\] is "Users": use a map with name, partitionKey/],
+    ['a key named with the replication prefix', [{ ...users(), partitionKey: { name: '__rep_id', type: 'S' } }], /partitionKey\.name is "__rep_id": names starting with __rep_ are reserved for replication metadata/],
+    ['an index key named with the replication prefix', [{ ...users(), globalSecondaryIndexes: [{ name: 'byRep', partitionKey: { name: '__rep_v', type: 'S' } }] }], /globalSecondaryIndexes\[0\]\.partitionKey\.name is "__rep_v": names starting with __rep_ are reserved/],
+    ['a TTL attribute named with the replication prefix', [{ ...users(), ttlAttribute: '__rep_ttl' }], /ttlAttribute is "__rep_ttl": names starting with __rep_ are reserved/],
+    ['one attribute with two key types', [{ ...users(), globalSecondaryIndexes: [{ name: 'byUser', partitionKey: { name: 'userId', type: 'N' } }] }], /globalSecondaryIndexes\[0\]\.partitionKey\.type is "N": userId is type S as partitionKey; an attribute has one type/],
   ];
   for (const [name, tables, message] of cases) {
     it(`reports ${name}`, () => {
