@@ -46,6 +46,7 @@ async function setup(n: number, fn: (event: DynamoDBStreamEvent, call: number) =
   });
   return {
     streamArn,
+    tableName: spec.name,
     events,
     onFailure,
     emulator,
@@ -83,6 +84,13 @@ describe('event source mapping emulator (DynamoDB Local)', () => {
     assert.equal(r.dynamodb!.StreamViewType, 'NEW_AND_OLD_IMAGES');
     assert.equal(t.emulator.stats.recordsCommitted, 25);
     assert.ok(t.emulator.stats.maxIteratorAgeMs >= 0);
+  });
+
+  it('delivers empty maps as Lambda does, {"M":{}}, where DynamoDB Local\'s stream gives {}', async () => {
+    const t = await setup(0, () => null);
+    await client(REGION).send(new PutItemCommand({ TableName: t.tableName, Item: { pk: { S: 'e' }, m: { M: {} }, l: { L: [{ M: {} }] }, nested: { M: { inner: { M: {} } } } } }));
+    await t.run();
+    assert.deepEqual(t.events[0]!.Records[0]!.dynamodb!.NewImage, { pk: { S: 'e' }, m: { M: {} }, l: { L: [{ M: {} }] }, nested: { M: { inner: { M: {} } } } });
   });
 
   it('rewinds to the lowest reported failure and re-delivers from there', async () => {
