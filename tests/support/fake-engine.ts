@@ -111,14 +111,14 @@ export async function startFakeEngine(opts: FakeEngineOptions): Promise<FakeEngi
       if (type === 'pulumi:pulumi:Stack') rootUrn = urn;
       const res = new resproto.RegisterResourceResponse().setUrn(urn);
       if (!req.getCustom()) return res.setObject(Struct.fromJavaScript({}));
-      const id = `${name}-id-${nextId++}`;
+      // A preview of a new resource (provider or not): inputs echoed, ID and computed outputs unknown (left out).
+      const id = opts.dryRun ? '' : `${name}-id-${nextId++}`;
       if (type.startsWith('pulumi:providers:')) {
-        providerRegions.set(`${urn}::${id}`, String(inputs.region ?? opts.defaultRegion));
+        providerRegions.set(urn, String(inputs.region ?? opts.defaultRegion));
         return res.setId(id).setObject(Struct.fromJavaScript(inputs as never));
       }
-      // A preview of a new resource: the provider only echoes inputs; IDs and computed outputs are unknown.
       if (opts.dryRun) return res.setObject(Struct.fromJavaScript(inputs as never));
-      const region = providerRegions.get(req.getProvider()) ?? opts.defaultRegion;
+      const region = providerRegions.get(providerUrn(req.getProvider())) ?? opts.defaultRegion;
       return res.setId(id).setObject(Struct.fromJavaScript({ ...inputs, ...opts.outputsFor(type, name, inputs, region) } as never));
     }),
     registerResourceOutputs: guard<resourceProto.RegisterResourceOutputsRequest, InstanceType<typeof Empty>>('registerResourceOutputs', (req) => {
@@ -169,6 +169,9 @@ function withUnimplemented(service: grpcTypes.ServiceDefinition, impl: Record<st
   }
   return all;
 }
+
+/** A provider reference is `<provider URN>::<provider ID>`; the ID is the unknown sentinel at preview. */
+export const providerUrn = (ref: string) => ref.slice(0, ref.lastIndexOf('::'));
 
 /** URNs as the engine builds them: a child's type is qualified by its parent's type chain. */
 function urnOf(opts: FakeEngineOptions, type: string, name: string, parent: string): string {
