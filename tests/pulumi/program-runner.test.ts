@@ -18,6 +18,7 @@ const errors = (run: ProgramRun) => run.engine.logs.filter((l) => l.severity ===
 function assertDevStackShape(run: ProgramRun): void {
   assert.deepEqual(errors(run), [], run.stderr);
   assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.engine.unanswered, [], 'every request the program made was answered');
   assert.ok(ofType(run, 'pulumi:pulumi:Stack').some((s) => s.urn === `${URN}pulumi:pulumi:Stack::ddb-replicator-dev`));
   assert.deepEqual(ofType(run, 'pulumi:providers:aws').map((p) => [p.name, p.inputs.region]).sort(), REGIONS.map((r) => [`aws-${r}`, r]).sort());
   for (const region of REGIONS) {

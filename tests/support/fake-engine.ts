@@ -73,8 +73,8 @@ type Unary<Req, Res> = (call: grpcTypes.ServerUnaryCall<Req, Res>, callback: grp
  * (features, registrations, invokes, shutdown) and the Engine service (logs, root resource), on one
  * gRPC server on 127.0.0.1. It answers as the CLI's engine does for resources that do not exist yet:
  * in a preview with inputs only (so outputs are unknown to the program), otherwise with inputs plus
- * `outputsFor`. Methods it does not implement answer UNIMPLEMENTED, which the SDK tolerates where the
- * CLI may be older; every such call is listed in `unanswered`.
+ * `outputsFor`. Methods it does not implement answer UNIMPLEMENTED (as an older CLI would), and
+ * requests it cannot answer (an unknown invoke) fail; both are listed in `unanswered`.
  */
 export async function startFakeEngine(opts: FakeEngineOptions): Promise<FakeEngine> {
   const registrations: Registration[] = [];
@@ -96,8 +96,17 @@ export async function startFakeEngine(opts: FakeEngineOptions): Promise<FakeEngi
       }
     };
 
+  const F = resproto.ResourceMonitorFeature;
   const monitor = {
     // Features the CLI's engine has had for years; output values stay off so unknowns reach us as the plain sentinel.
+    getDeploymentInfo: guard<InstanceType<typeof Empty>, resourceProto.DeploymentInfo>('getDeploymentInfo', () =>
+      new resproto.DeploymentInfo()
+        .setProject(opts.project)
+        .setStack(opts.stack)
+        .setDryrun(opts.dryRun)
+        .setSupportedfeaturesList([F.RESOURCE_MONITOR_FEATURE_SECRETS, F.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES, F.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS, F.RESOURCE_MONITOR_FEATURE_DELETED_WITH]),
+    ),
+    // Older SDKs ask feature by feature instead.
     supportsFeature: guard<resourceProto.SupportsFeatureRequest, resourceProto.SupportsFeatureResponse>('supportsFeature', (req) =>
       new resproto.SupportsFeatureResponse().setHassupport(['secrets', 'resourceReferences', 'aliasSpecs', 'deletedWith'].includes(req.getId())),
     ),
