@@ -1,15 +1,19 @@
 // Stack program: stack config -> one ReplicatedTable per table -> exports.
 import * as pulumi from '@pulumi/pulumi';
-import { parseStackConfig } from './config/parse';
+import { parseStackConfig, StackConfigError } from './config/parse';
 import { regionalProviders } from './components/providers';
 import { ReplicatedTable } from './components/replicated-table';
 
 const config = new pulumi.Config('ddb-replicator');
-const model = parseStackConfig({
-  tables: config.getObject('tables'),
-  alarmEmail: config.get('alarmEmail'),
-  metricsNamespace: config.get('metricsNamespace'),
-});
+const model = (() => {
+  try {
+    return parseStackConfig({ tables: config.getObject('tables'), alarmEmail: config.get('alarmEmail'), metricsNamespace: config.get('metricsNamespace') });
+  } catch (err) {
+    if (!(err instanceof StackConfigError)) throw err;
+    // Pulumi's runner prints a RunError as its message alone (no stack trace); the name keeps the offline preview's handling.
+    throw Object.assign(new pulumi.RunError(`invalid ddb-replicator stack configuration: ${err.problems.join('; ')}`), { name: err.name });
+  }
+})();
 
 const providers = regionalProviders(model.tables.flatMap((t) => [t.primaryRegion, ...t.replicaRegions]));
 

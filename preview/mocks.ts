@@ -37,12 +37,7 @@ export function setRealisticMocks(project: string, stack: string, defaultRegion?
         recorded.push({ type, name, inputs, state, region, custom: args.custom ?? true });
         return { id: `${name}-id`, state };
       },
-      call(args) {
-        if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity') return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/preview`, userId: 'preview' };
-        if (args.token === 'aws:index/getRegion:getRegion') return { name: defaultRegion ?? 'us-east-1', region: defaultRegion ?? 'us-east-1' };
-        if (args.token === 'aws:index/getPartition:getPartition') return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
-        throw new Error(`the offline preview cannot answer ${args.token}: it has no cloud access`);
-      },
+      call: (args) => answerInvoke(args.token, defaultRegion),
     },
     project,
     stack,
@@ -51,7 +46,16 @@ export function setRealisticMocks(project: string, stack: string, defaultRegion?
   return recorded;
 }
 
-function outputsFor(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, unknown> {
+/** The data sources a preview can answer without a cloud: who and where the caller is. */
+export function answerInvoke(token: string, defaultRegion?: string): Record<string, unknown> {
+  if (token === 'aws:index/getCallerIdentity:getCallerIdentity') return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/preview`, userId: 'preview' };
+  if (token === 'aws:index/getRegion:getRegion') return { name: defaultRegion ?? 'us-east-1', region: defaultRegion ?? 'us-east-1' };
+  if (token === 'aws:index/getPartition:getPartition') return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
+  throw new Error(`the offline preview cannot answer ${token}: it has no cloud access`);
+}
+
+/** The outputs a provider adds to a created resource's inputs: names, ARNs and URLs in `region`. */
+export function outputsFor(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, unknown> {
   const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${ACCOUNT}:${resource}`;
   const physical = inputs.name ?? `${name}-1a2b3c4`;
   switch (type) {

@@ -1,5 +1,10 @@
 import type { EnforcementLevel, Policies, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
-import { unknownCheckingProxy, UnknownValueError } from '@pulumi/policy';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+
+// The pack's own @pulumi/policy (policies/node_modules once installed), as under the engine: rules
+// catch its UnknownValueError to check known values first, so the proxy must throw that same class.
+const { unknownCheckingProxy, UnknownValueError } = createRequire(resolve(__dirname, '../policies/index.ts'))('@pulumi/policy') as typeof import('@pulumi/policy');
 
 /**
  * Runs CrossGuard policies the way the engine's analyzer does (`@pulumi/policy` server.ts), without

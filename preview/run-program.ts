@@ -19,22 +19,7 @@ export class PreviewInputError extends Error {}
  * would run it, and returns every resource it declared. No CLI, backend or credentials.
  */
 export async function planProgram(dir: string, stack: string): Promise<Plan> {
-  const projectFile = ['Pulumi.yaml', 'Pulumi.yml'].map((f) => join(dir, f)).find(existsSync);
-  if (!projectFile) throw new PreviewInputError(`${resolve(dir)} has no Pulumi.yaml: point --dir at a Pulumi project`);
-  const project = readYaml(projectFile) as { name?: string; main?: string; config?: Record<string, { default?: unknown; value?: unknown }> };
-  if (!project?.name) throw new PreviewInputError(`${projectFile} has no project name`);
-  const stackFile = [`Pulumi.${stack}.yaml`, `Pulumi.${stack}.yml`].map((f) => join(dir, f)).find(existsSync);
-  if (!stackFile) throw new PreviewInputError(`${resolve(dir)} has no Pulumi.${stack}.yaml: choose a stack with --stack`);
-  const stackConfig = ((readYaml(stackFile) as { config?: Record<string, unknown> })?.config ?? {}) as Record<string, unknown>;
-
-  const config: Record<string, string> = {};
-  for (const [key, decl] of Object.entries(project.config ?? {})) {
-    const fullKey = key.includes(':') ? key : `${project.name}:${key}`;
-    const value = decl && typeof decl === 'object' ? (decl.value ?? decl.default) : decl;
-    if (value !== undefined && value !== '') config[fullKey] = configString(fullKey, value);
-  }
-  for (const [key, value] of Object.entries(stackConfig)) config[key] = configString(key, value);
-
+  const { project, config } = stackConfig(dir, stack);
   const defaultRegion = config['aws:region'];
   const recorded = setRealisticMocks(project.name, stack, defaultRegion);
   pulumi.runtime.setAllConfig(config);
@@ -50,6 +35,29 @@ export async function planProgram(dir: string, stack: string): Promise<Plan> {
     stack,
     resources: recorded.map((r) => ({ type: r.type, name: r.name, urn: urnOf(r.type, r.name), inputs: r.inputs, outputs: r.state, region: r.region, custom: r.custom })),
   };
+}
+
+/**
+ * The config a stack's program sees, merged as the CLI does: declared project defaults from
+ * Pulumi.yaml, then Pulumi.<stack>.yaml; every value a string (structured ones as JSON).
+ */
+export function stackConfig(dir: string, stack: string): { project: { name: string; main?: string }; config: Record<string, string> } {
+  const projectFile = ['Pulumi.yaml', 'Pulumi.yml'].map((f) => join(dir, f)).find(existsSync);
+  if (!projectFile) throw new PreviewInputError(`${resolve(dir)} has no Pulumi.yaml: point --dir at a Pulumi project`);
+  const project = readYaml(projectFile) as { name?: string; main?: string; config?: Record<string, { default?: unknown; value?: unknown }> };
+  if (!project?.name) throw new PreviewInputError(`${projectFile} has no project name`);
+  const stackFile = [`Pulumi.${stack}.yaml`, `Pulumi.${stack}.yml`].map((f) => join(dir, f)).find(existsSync);
+  if (!stackFile) throw new PreviewInputError(`${resolve(dir)} has no Pulumi.${stack}.yaml: choose a stack with --stack`);
+  const stackValues = ((readYaml(stackFile) as { config?: Record<string, unknown> })?.config ?? {}) as Record<string, unknown>;
+
+  const config: Record<string, string> = {};
+  for (const [key, decl] of Object.entries(project.config ?? {})) {
+    const fullKey = key.includes(':') ? key : `${project.name}:${key}`;
+    const value = decl && typeof decl === 'object' ? (decl.value ?? decl.default) : decl;
+    if (value !== undefined && value !== '') config[fullKey] = configString(fullKey, value);
+  }
+  for (const [key, value] of Object.entries(stackValues)) config[key] = configString(key, value);
+  return { project: { name: project.name, main: project.main }, config };
 }
 
 function readYaml(path: string): unknown {
