@@ -66,7 +66,7 @@ affected item on every replica from the source's current state. A message is del
 its batch is repaired; for a batch past retention it says so and points to reconcile.
 
 ${COMMON}
-  --queue-url URL    a DLQ to drain (repeatable; default: the queues named <table>-to-*-dlq*)
+  --queue-url URL    a DLQ to drain (repeatable; default: the DLQs of the primary region's links)
   --sqs-endpoint URL send SQS requests here (for example a local SQS server)
   --dry-run          show what would be repaired; change and delete nothing
   --json             machine-readable report`,
@@ -157,7 +157,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
       const cloudwatch = new CloudWatchClient({ region });
       const sqs = new SQSClient({ region, ...(values['sqs-endpoint'] && { endpoint: values['sqs-endpoint'] }) });
       try {
-        const links = await cloudStatus(ctx.table.name, { cloudwatch, sqs });
+        const links = await cloudStatus(ctx.table, { cloudwatch, sqs });
         io.out(values.json ? JSON.stringify({ table: ctx.table.name, links }, null, 2) : renderStatus(ctx.table.name, links));
         return links.every((l) => l.alarms.every((a) => a.state === 'OK')) ? 0 : 1;
       } finally {

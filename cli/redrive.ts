@@ -1,8 +1,11 @@
 import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ListQueuesCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueUrlCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { keyText, SdkItem } from '../handlers/attribute-values';
 import { mapLimit } from '../handlers/concurrency';
 import { syncItem } from '../handlers/repair';
+import { linksFrom } from '../config/links';
+import type { TableModel } from '../config/model';
+import { linkNames } from '../config/names';
 import { CliError, TableContext } from './context';
 import { countSync, readSourceItem } from './reconcile';
 
@@ -32,7 +35,7 @@ export interface RedriveResult {
  * its batch is repaired; batches past retention are left in place, pointing to reconcile.
  */
 export async function redrive(ctx: TableContext, opts: { sqs: SQSClient; streams: DynamoDBStreamsClient; queueUrls?: string[]; dryRun: boolean }): Promise<RedriveResult[]> {
-  const queueUrls = opts.queueUrls?.length ? opts.queueUrls : await findQueues(opts.sqs, ctx.table.name);
+  const queueUrls = opts.queueUrls?.length ? opts.queueUrls : await findQueues(opts.sqs, ctx.table);
   const results: RedriveResult[] = [];
   // Messages not repaired stay hidden while this run reads the queue, then become visible again at
   // once, so the next run (or another operator) sees them.
@@ -134,10 +137,18 @@ class IncompleteRange extends Error {
   override name = 'IncompleteRange';
 }
 
-/** This project's DLQs are named after the table's links: `<table>-to-<regions>-dlq...`. */
-async function findQueues(sqs: SQSClient, table: string): Promise<string[]> {
-  const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: `${table}-to-` }));
-  const dlqs = QueueUrls.filter((u) => /-dlq/.test(u.split('/').pop() ?? ''));
-  if (dlqs.length === 0) throw new CliError(`no DLQ named ${table}-to-*-dlq* found: pass --queue-url (the stack's dlqUrls output)`);
-  return dlqs;
+/** The DLQs of the primary region's links, by their deterministic names (config/names.ts). */
+async function findQueues(sqs: SQSClient, table: TableModel): Promise<string[]> {
+  const regions = [table.primaryRegion, ...table.replicaRegions];
+  const names = linksFrom(table.primaryRegion, regions, table.linkSlots).map(({ slot }) => linkNames(table.name, table.primaryRegion, slot).queueName);
+  const urls: string[] = [];
+  for (const QueueName of names) {
+    try {
+      urls.push((await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl!);
+    } catch (err) {
+      if (!/NonExistentQueue|QueueDoesNotExist/.test((err as Error).name)) throw err;
+    }
+  }
+  if (urls.length === 0) throw new CliError(`no DLQ named ${names.join(' or ')} found: is the stack deployed? Or pass --queue-url (the stack's dlqUrls output)`);
+  return urls;
 }

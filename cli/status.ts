@@ -1,6 +1,9 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand, MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { existsSync, readFileSync } from 'node:fs';
+import { linksFrom } from '../config/links';
+import type { TableModel } from '../config/model';
+import { linkNames } from '../config/names';
 import { CliError } from './context';
 
 export interface LinkStatus {
@@ -12,25 +15,25 @@ export interface LinkStatus {
 }
 
 /**
- * Per link of a table: iterator age (CloudWatch), DLQ depth (SQS) and alarm states, found through
- * the alarms this project creates (named after the table's links, dimensions naming the function and queue).
+ * Per link of the primary region: iterator age (CloudWatch), DLQ depth (SQS) and alarm states,
+ * found through the alarms this project creates (config/names.ts names them; their dimensions name
+ * the function and the queue).
  */
-export async function cloudStatus(table: string, clients: { cloudwatch: Pick<CloudWatchClient, 'send'>; sqs: Pick<SQSClient, 'send'> }, now = new Date()): Promise<LinkStatus[]> {
+export async function cloudStatus(table: TableModel, clients: { cloudwatch: Pick<CloudWatchClient, 'send'>; sqs: Pick<SQSClient, 'send'> }, now = new Date()): Promise<LinkStatus[]> {
+  const regions = [table.primaryRegion, ...table.replicaRegions];
+  const links = linksFrom(table.primaryRegion, regions, table.linkSlots).map(({ slot, targets }) => {
+    const n = linkNames(table.name, table.primaryRegion, slot);
+    return ['iterator-age', 'dlq-messages', 'errors', 'throttles', ...targets.flatMap((t) => [`latency-${t}`, `conflicts-${t}`])].map(n.alarmName);
+  });
   const alarms: MetricAlarm[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${table}-to-`, NextToken }));
+  const all = links.flat();
+  for (let i = 0; i < all.length; i += 100) {
+    const page = await clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: all.slice(i, i + 100) }));
     alarms.push(...(page.MetricAlarms ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  if (alarms.length === 0) throw new CliError(`no alarms named ${table}-to-* in this region: is the stack deployed, and is the region the table's primary?`);
-  const links = new Map<string, MetricAlarm[]>();
-  for (const a of alarms) {
-    const link = /^(.*?-to-.*?)-(iterator-age|dlq-messages|errors|throttles|latency-.*|conflicts-.*)(-[0-9a-f]{7})?$/.exec(a.AlarmName ?? '')?.[1] ?? a.AlarmName!;
-    links.set(link, [...(links.get(link) ?? []), a]);
   }
+  if (alarms.length === 0) throw new CliError(`no alarms of ${table.name}'s links in ${table.primaryRegion}: is the stack deployed?`);
   return Promise.all(
-    [...links.values()].map(async (group) => {
+    links.map((names) => alarms.filter((a) => names.includes(a.AlarmName ?? ''))).filter((g) => g.length > 0).map(async (group) => {
       const dim = (metric: string, name: string) => group.find((a) => a.MetricName === metric)?.Dimensions?.find((d) => d.Name === name)?.Value;
       const functionName = dim('IteratorAge', 'FunctionName');
       const queueName = dim('ApproximateNumberOfMessagesVisible', 'QueueName');

@@ -16,7 +16,8 @@ export interface RegionalTableArgs {
 
 /**
  * The table in one region. Every region gets the same definition, with a NEW_AND_OLD_IMAGES stream,
- * so any replica can be promoted to primary by a config change that replaces no table.
+ * so any replica can be promoted to primary by a config change that replaces no table. Both tables
+ * are retained when a region is removed from the config (and protected while deletion protection is on).
  */
 export class RegionalTable extends pulumi.ComponentResource {
   readonly table: aws.dynamodb.Table;
@@ -60,7 +61,7 @@ export class RegionalTable extends pulumi.ComponentResource {
         deletionProtectionEnabled: t.deletionProtection,
         tags: { ...t.tags, [TABLE_GROUP_TAG]: t.name },
       },
-      { parent: this, protect: t.deletionProtection },
+      { parent: this, protect: t.deletionProtection, retainOnDelete: true },
     );
     this.stateTable = new aws.dynamodb.Table(
       `${name}-state`,
@@ -75,7 +76,7 @@ export class RegionalTable extends pulumi.ComponentResource {
         deletionProtectionEnabled: t.deletionProtection,
         tags: { ...t.tags, [STATE_TABLE_TAG]: t.name },
       },
-      { parent: this, protect: t.deletionProtection },
+      { parent: this, protect: t.deletionProtection, retainOnDelete: true },
     );
     this.arn = this.table.arn;
     this.streamArn = this.table.streamArn;

@@ -1,7 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { linksFrom } from '../config/links';
 import type { TableModel } from '../config/model';
-import { groupReplicaRegions } from './consumer-groups';
+import { alarmTopicName } from '../config/names';
 import { RegionalTable } from './regional-table';
 import { ReplicationLink } from './replication-link';
 
@@ -12,23 +13,29 @@ export interface ReplicatedTableArgs {
   readonly providers: Readonly<Record<string, aws.Provider>>;
   /** Namespace of the handler's metrics; default "DdbReplicator". */
   readonly metricsNamespace?: string;
-  /** E-mail subscribed to the alarm topic; default none. */
+  /** E-mail subscribed to the alarm topics; default none. */
   readonly alarmEmail?: string;
 }
 
 /**
- * A DynamoDB table in its primary region, a replica in each replica region, and the replication
- * links between them (at most two stream readers), with DLQs and alarms.
+ * A DynamoDB table in every region of its config, each able to be the primary: every region carries
+ * the same resources (table, state table, alarm topic, and the replication links reading its stream,
+ * at most two), named by region and slot, never by role. Only the primary's mappings are enabled, so
+ * a failover changes which mappings read and replaces nothing.
  */
 export class ReplicatedTable extends pulumi.ComponentResource {
   /** Table ARN per region. */
   readonly tableArns: Record<string, pulumi.Output<string>>;
   /** The primary table's stream: what replication reads. */
   readonly streamArn: pulumi.Output<string>;
+  /** DLQ URLs of the primary's links (the ones that can hold failed batches now). */
   readonly dlqUrls: pulumi.Output<string>[];
+  /** Function names of the primary's links. */
   readonly functionNames: pulumi.Output<string>[];
+  /** Every alarm, in every region. */
   readonly alarmNames: pulumi.Output<string>[];
-  readonly alarmTopicArn: pulumi.Output<string>;
+  /** The alarm topic per region. */
+  readonly alarmTopicArns: Record<string, pulumi.Output<string>>;
 
   constructor(name: string, args: ReplicatedTableArgs, opts?: pulumi.ComponentResourceOptions) {
     super('ddb-replicator:index:ReplicatedTable', name, {}, opts);
@@ -37,50 +44,55 @@ export class ReplicatedTable extends pulumi.ComponentResource {
     for (const region of regions) {
       if (!providers[region]) throw new Error(`ReplicatedTable ${name}: no AWS provider for region ${region}; pass one per region (components/providers.ts)`);
     }
+    const inRegion = (region: string) => ({ parent: this, provider: providers[region]! });
 
     // Named by region, never by role: a failover changes which table is read, not which tables exist.
-    const tables = Object.fromEntries(
-      regions.map((region) => [region, new RegionalTable(`${name}-${region}`, { table, region }, { parent: this, providers: [providers[region]!] })]),
+    const tables = Object.fromEntries(regions.map((region) => [region, new RegionalTable(`${name}-${region}`, { table, region }, { parent: this, providers: [providers[region]!] })]));
+    const topics = Object.fromEntries(
+      regions.map((region) => {
+        const topic = new aws.sns.Topic(`${name}-${region}-alarms`, { name: alarmTopicName(table.name, region), tags: table.tags }, inRegion(region));
+        if (args.alarmEmail) new aws.sns.TopicSubscription(`${name}-${region}-alarms-email`, { topic: topic.arn, protocol: 'email', endpoint: args.alarmEmail }, inRegion(region));
+        return [region, topic];
+      }),
     );
-    const primary = tables[table.primaryRegion]!;
-    const inPrimary = { parent: this, providers: [providers[table.primaryRegion]!] };
 
-    const topic = new aws.sns.Topic(`${name}-alarms`, { tags: table.tags }, { parent: this, provider: providers[table.primaryRegion] });
-    if (args.alarmEmail) {
-      new aws.sns.TopicSubscription(`${name}-alarms-email`, { topic: topic.arn, protocol: 'email', endpoint: args.alarmEmail }, { parent: this, provider: providers[table.primaryRegion] });
-    }
-
-    const links = groupReplicaRegions(table.replicaRegions).map(
-      (targetRegions) =>
-        new ReplicationLink(
-          `${name}-to-${targetRegions.join('-')}`,
-          {
-            table,
-            targetRegions,
-            sourceTableArn: primary.arn,
-            sourceStreamArn: primary.streamArn,
-            replicaTableArns: Object.fromEntries(targetRegions.map((r) => [r, tables[r]!.arn])),
-            stateTableArn: primary.stateTable.arn,
-            metricsNamespace: args.metricsNamespace ?? 'DdbReplicator',
-            alarmTopicArn: topic.arn,
-          },
-          inPrimary,
-        ),
+    const links = regions.flatMap((source) =>
+      linksFrom(source, regions, table.linkSlots).map(
+        ({ slot, targets }) =>
+          new ReplicationLink(
+            `${name}-${source}-link${slot}`,
+            {
+              table,
+              sourceRegion: source,
+              slot,
+              targetRegions: targets,
+              enabled: source === table.primaryRegion,
+              sourceTableArn: tables[source]!.arn,
+              sourceStreamArn: tables[source]!.streamArn,
+              replicaTableArns: Object.fromEntries(targets.map((r) => [r, tables[r]!.arn])),
+              stateTableArn: tables[source]!.stateTable.arn,
+              metricsNamespace: args.metricsNamespace ?? 'DdbReplicator',
+              alarmTopicArn: topics[source]!.arn,
+            },
+            inRegion(source),
+          ),
+      ),
     );
+    const primaryLinks = links.filter((l) => l.sourceRegion === table.primaryRegion);
 
     this.tableArns = Object.fromEntries(regions.map((r) => [r, tables[r]!.arn]));
-    this.streamArn = primary.streamArn;
-    this.dlqUrls = links.map((l) => l.dlqUrl);
-    this.functionNames = links.map((l) => l.functionName);
+    this.streamArn = tables[table.primaryRegion]!.streamArn;
+    this.dlqUrls = primaryLinks.map((l) => l.dlqUrl);
+    this.functionNames = primaryLinks.map((l) => l.functionName);
     this.alarmNames = links.flatMap((l) => l.alarmNames);
-    this.alarmTopicArn = topic.arn;
+    this.alarmTopicArns = Object.fromEntries(regions.map((r) => [r, topics[r]!.arn]));
     this.registerOutputs({
       tableArns: this.tableArns,
       streamArn: this.streamArn,
       dlqUrls: this.dlqUrls,
       functionNames: this.functionNames,
       alarmNames: this.alarmNames,
-      alarmTopicArn: this.alarmTopicArn,
+      alarmTopicArns: this.alarmTopicArns,
     });
   }
 }

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { TableModel } from '../config/model';
-import { stateTableName } from '../config/names';
+import { linkNames, stateTableName } from '../config/names';
 import { ENV } from '../handlers/contract';
 import { METRIC_NAMES } from '../handlers/metrics';
 import { replicationBundle } from './lambda-bundle';
@@ -14,8 +14,14 @@ export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
 export interface ReplicationLinkArgs {
   readonly table: TableModel;
-  /** Replica regions this link's function writes to. */
+  /** The region whose stream this link reads; its resources live there. */
+  readonly sourceRegion: string;
+  /** The link's slot in that region, 0 or 1 (config/links.ts): its names carry it. */
+  readonly slot: number;
+  /** Regions this link's function writes to. */
   readonly targetRegions: readonly string[];
+  /** Whether the event source mapping reads: only the primary region's links do. A mapping is enabled or disabled, never recreated. */
+  readonly enabled: boolean;
   readonly sourceTableArn: pulumi.Input<string>;
   readonly sourceStreamArn: pulumi.Input<string>;
   /** ARN of the replica table per target region. */
@@ -29,10 +35,12 @@ export interface ReplicationLinkArgs {
 }
 
 /**
- * One reader of the source stream: an esbuild bundle of handlers/replicate.ts with its own role,
- * log group, event source mapping, on-failure DLQ and alarms. Lives in the primary region.
+ * One reader of a region's stream: an esbuild bundle of handlers/replicate.ts with its own role,
+ * log group, event source mapping, on-failure DLQ and alarms, named by source region and slot
+ * (config/names.ts). Every region has its links; only the primary's mappings are enabled.
  */
 export class ReplicationLink extends pulumi.ComponentResource {
+  readonly sourceRegion: string;
   readonly functionName: pulumi.Output<string>;
   readonly dlqUrl: pulumi.Output<string>;
   readonly alarmNames: pulumi.Output<string>[];
@@ -41,14 +49,18 @@ export class ReplicationLink extends pulumi.ComponentResource {
   constructor(name: string, args: ReplicationLinkArgs, opts?: pulumi.ComponentResourceOptions) {
     super('ddb-replicator:index:ReplicationLink', name, {}, opts);
     const { table } = args;
+    this.sourceRegion = args.sourceRegion;
     const parent = { parent: this };
+    const names = linkNames(table.name, args.sourceRegion, args.slot);
 
-    const dlq = new aws.sqs.Queue(`${name}-dlq`, { messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags: table.tags }, parent);
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: 30, tags: table.tags }, parent);
-    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: JSON.stringify(LAMBDA_ASSUME_ROLE_POLICY), tags: table.tags }, parent);
+    // Failed batches' coordinates outlive the link: a removed region keeps its DLQ, and its messages.
+    const dlq = new aws.sqs.Queue(`${name}-dlq`, { name: names.queueName, messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags: table.tags }, { parent: this, retainOnDelete: true });
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: names.logGroupName, retentionInDays: 30, tags: table.tags }, parent);
+    const role = new aws.iam.Role(`${name}-role`, { name: names.roleName, assumeRolePolicy: JSON.stringify(LAMBDA_ASSUME_ROLE_POLICY), tags: table.tags }, parent);
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
+        name: 'replication',
         role: role.id,
         policy: pulumi
           .all([args.sourceTableArn, args.sourceStreamArn, pulumi.all(args.targetRegions.map((r) => args.replicaTableArns[r]!)), args.stateTableArn, dlq.arn, logGroup.arn])
@@ -62,6 +74,7 @@ export class ReplicationLink extends pulumi.ComponentResource {
     const fn = new aws.lambda.Function(
       `${name}-fn`,
       {
+        name: names.functionName,
         runtime: LAMBDA_RUNTIME,
         architectures: ['arm64'],
         handler: 'index.handler',
@@ -91,6 +104,7 @@ export class ReplicationLink extends pulumi.ComponentResource {
       {
         eventSourceArn: args.sourceStreamArn,
         functionName: fn.arn,
+        enabled: args.enabled,
         startingPosition: 'TRIM_HORIZON',
         batchSize: s.batchSize,
         maximumBatchingWindowInSeconds: s.batchingWindowSeconds,
@@ -108,6 +122,7 @@ export class ReplicationLink extends pulumi.ComponentResource {
       new aws.cloudwatch.MetricAlarm(
         `${name}-${suffix}`,
         {
+          name: names.alarmName(suffix),
           comparisonOperator: 'GreaterThanThreshold',
           // Idle streams and empty queues emit no data points: silence is healthy.
           treatMissingData: 'notBreaching',

@@ -63,6 +63,11 @@ export interface TableModel {
   readonly primaryRegion: string;
   /** At least one; none equal to the primary, none repeated. */
   readonly replicaRegions: readonly string[];
+  /**
+   * Regions whose replication link slot (0 or 1) is pinned; the others get a stable hash of their
+   * name (config/links.ts). A region keeps its slot for life: change a pin only with drained DLQs.
+   */
+  readonly linkSlots: Readonly<Record<string, number>>;
   readonly billing: Billing;
   readonly ttlAttribute?: string;
   readonly conflictPolicy: ConflictPolicy;

@@ -29,7 +29,7 @@ export const AWS_REGIONS = [
 ] as const;
 
 const TABLE_KEYS = [
-  'name', 'partitionKey', 'sortKey', 'globalSecondaryIndexes', 'primaryRegion', 'replicaRegions', 'billingMode', 'readCapacity',
+  'name', 'partitionKey', 'sortKey', 'globalSecondaryIndexes', 'primaryRegion', 'replicaRegions', 'linkSlots', 'billingMode', 'readCapacity',
   'writeCapacity', 'ttlAttribute', 'conflictPolicy', 'replicateTtlDeletes', 'stream', 'alarms', 'lambda', 'deletionProtection', 'tags',
 ];
 const NAME = /^[A-Za-z0-9_.-]{3,255}$/;
@@ -130,6 +130,7 @@ function parseTable(raw: unknown, index: number, problems: string[]): TableModel
   const sortKey = t.sortKey === undefined ? undefined : r.key(t.sortKey, 'sortKey');
   const primaryRegion = r.region(t.primaryRegion, 'primaryRegion');
   const replicaRegions = parseReplicaRegions(r, t.replicaRegions, primaryRegion);
+  const linkSlots = parseLinkSlots(r, t.linkSlots, [primaryRegion, ...(replicaRegions ?? [])]);
   const billing = parseBilling(r, t);
   const globalSecondaryIndexes = parseIndexes(r, t.globalSecondaryIndexes, billing);
   const ttlAttribute = t.ttlAttribute === undefined ? undefined : r.string(t.ttlAttribute, 'ttlAttribute', /^.{1,255}$/s, 'use an attribute name of 1 to 255 characters');
@@ -162,6 +163,7 @@ function parseTable(raw: unknown, index: number, problems: string[]): TableModel
     globalSecondaryIndexes: globalSecondaryIndexes!,
     primaryRegion: primaryRegion!,
     replicaRegions: replicaRegions!,
+    linkSlots: linkSlots!,
     billing: billing!,
     ...(ttlAttribute && { ttlAttribute }),
     conflictPolicy: conflictPolicy!,
@@ -206,6 +208,18 @@ function parseReplicaRegions(r: Reader, raw: unknown, primary: string | undefine
     else if (region && regions.indexOf(region) !== i) r.problem(`replicaRegions[${i}]`, region, 'is listed twice; list each replica region once');
   });
   return regions.every(Boolean) ? (regions as string[]) : undefined;
+}
+
+function parseLinkSlots(r: Reader, raw: unknown, regions: (string | undefined)[]): Record<string, number> | undefined {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return r.problem('linkSlots', raw, 'use a map of region to link slot, such as { eu-west-1: 1 }');
+  const out: Record<string, number> = {};
+  for (const [region, slot] of Object.entries(raw as Raw)) {
+    if (!regions.includes(region)) r.problem(`linkSlots.${region}`, slot, `${region} is not a region of this table; pin only regions it lists`);
+    else if (slot !== 0 && slot !== 1 && slot !== '0' && slot !== '1') r.problem(`linkSlots.${region}`, slot, 'use 0 or 1 (each stream has two link slots)');
+    else out[region] = Number(slot);
+  }
+  return out;
 }
 
 function parseBilling(r: Reader, t: Raw): Billing | undefined {

@@ -13,6 +13,8 @@ import { SqsDestination, startLocalSqs } from './sqs';
 import { percentile, ReplicationStats } from './replication-stats';
 import type { TableModel } from '../config/model';
 import { loadStackModel } from '../config/stack-file';
+import { linksFrom } from '../config/links';
+import { linkNames } from '../config/names';
 import { runWorkload } from './workload';
 
 const USAGE = `Usage: npm start -- [options]
@@ -103,7 +105,9 @@ export async function main(opts: MainOptions, out: NodeJS.WritableStream = proce
     cleanups.push(() => sqsServer.stop());
     const sqs = new SQSClient({ region: table.primaryRegion, endpoint: sqsServer.endpoint });
     cleanups.push(() => sqs.destroy());
-    const dlq = await SqsDestination.create(sqs, `${table.name}-to-replicas-dlq`);
+    // One local link writes to every replica; its DLQ takes the name of the primary's first link.
+    const [firstLink] = linksFrom(table.primaryRegion, [table.primaryRegion, ...table.replicaRegions], table.linkSlots);
+    const dlq = await SqsDestination.create(sqs, linkNames(table.name, table.primaryRegion, firstLink!.slot).queueName);
     const replication = await startReplication(table, endpoint, clientFor, log, dlq);
     cleanups.push(() => replication.stop());
     const statusTimer = setInterval(() => writeStatus(table.name, replication.emulator.stats), 1000);

@@ -3,6 +3,8 @@ import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { tableContext } from '../../cli/context';
+import { linkSlot } from '../../config/links';
+import { linkNames } from '../../config/names';
 import { redrive } from '../../cli/redrive';
 import { localEndpoint } from '../support/setup';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
@@ -28,7 +30,7 @@ describe('ddb-replicator redrive (DynamoDB Local + local SQS)', function () {
     const p = project();
     try {
       const table = { name: p.table, partitionKey: { name: 'pk', type: 'S' as const }, primaryRegion: 'us-east-1', replicaRegions: ['eu-west-1'] };
-      const dlq = await SqsDestination.create(sqs, `${p.table}-to-eu-west-1-dlq`);
+      const dlq = await SqsDestination.create(sqs, linkNames(p.table, "us-east-1", linkSlot("eu-west-1")).queueName);
       // The function fails for every batch holding "poison": after its retries the batch lands in the DLQ.
       const replication = await startLocalReplication({
         table,
@@ -74,7 +76,7 @@ describe('ddb-replicator redrive (DynamoDB Local + local SQS)', function () {
       const table = { name: p.table, partitionKey: { name: 'pk', type: 'S' as const }, primaryRegion: 'us-east-1', replicaRegions: ['eu-west-1'] };
       const replication = await startLocalReplication({ table, clientFor: client, emulator: { log: () => undefined }, handlerDeps: { log: () => undefined } });
       await replication.stop();
-      const dlq = await SqsDestination.create(sqs, `${p.table}-to-eu-west-1-dlq`);
+      const dlq = await SqsDestination.create(sqs, linkNames(p.table, "us-east-1", linkSlot("eu-west-1")).queueName);
       await sqs.send(new SendMessageCommand({ QueueUrl: dlq.queueUrl, MessageBody: 'not json' }));
       const old = { DDBStreamBatchInfo: { shardId: 'shardId-1', startSequenceNumber: '1', endSequenceNumber: '2', approximateArrivalOfFirstRecord: '2020-01-01T00:00:00Z', batchSize: 2, streamArn: replication.streamArn } };
       await sqs.send(new SendMessageCommand({ QueueUrl: dlq.queueUrl, MessageBody: JSON.stringify(old) }));
@@ -101,7 +103,7 @@ describe('ddb-replicator redrive (DynamoDB Local + local SQS)', function () {
       const it = (await streams.send(new GetShardIteratorCommand({ StreamArn: replication.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
       const records = (await streams.send(new GetRecordsCommand({ ShardIterator: it }))).Records!;
       const info = { shardId, startSequenceNumber: records[0]!.dynamodb!.SequenceNumber!, endSequenceNumber: records[1]!.dynamodb!.SequenceNumber!, approximateArrivalOfFirstRecord: new Date().toISOString(), batchSize: 2, streamArn: replication.streamArn };
-      const dlq = await SqsDestination.create(sqs, `${p.table}-to-eu-west-1-dlq`);
+      const dlq = await SqsDestination.create(sqs, linkNames(p.table, "us-east-1", linkSlot("eu-west-1")).queueName);
       await sqs.send(new SendMessageCommand({ QueueUrl: dlq.queueUrl, MessageBody: JSON.stringify({ DDBStreamBatchInfo: info }) }));
 
       // DynamoDB Local never returns an empty page mid-shard; the real service may. Inject them into the real client's answers.

@@ -4,25 +4,30 @@ import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cloudStatus, localStatus, localStatusFile, renderStatus } from '../../cli/status';
 import { startLocalSqs } from '../../local/sqs';
+import { linkSlot } from '../../config/links';
+import { linkNames } from '../../config/names';
+import { parseStackConfig } from '../../config/parse';
 
 describe('ddb-replicator status', () => {
   it('reports iterator age, DLQ depth and alarm states per link (CloudWatch replaced, SQS local)', async () => {
     const server = await startLocalSqs();
     const sqs = new SQSClient({ region: 'us-east-1', endpoint: server.endpoint });
     try {
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'Users-to-eu-west-1-dlq-1a2b3c4' }));
+      const table = parseStackConfig({ tables: [{ name: 'Users', partitionKey: { name: 'userId', type: 'S' }, primaryRegion: 'us-east-1', replicaRegions: ['eu-west-1'] }] }).tables[0]!;
+      const link = linkNames('Users', 'us-east-1', linkSlot('eu-west-1'));
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: link.queueName }));
       await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{}' }));
-      const alarm = (suffix: string, MetricName: string, Dimensions: { Name: string; Value: string }[], StateValue = 'OK') => ({ AlarmName: `Users-to-eu-west-1-${suffix}-7f00aa1`, MetricName, Dimensions, StateValue });
+      const alarm = (suffix: string, MetricName: string, Dimensions: { Name: string; Value: string }[], StateValue = 'OK') => ({ AlarmName: link.alarmName(suffix), MetricName, Dimensions, StateValue });
       // No local CloudWatch exists: this client answers the two calls status makes, and records them.
       const calls: string[] = [];
       const cloudwatch = {
         send: async (cmd: object) => {
           if (cmd instanceof DescribeAlarmsCommand) {
-            calls.push(`alarms ${cmd.input.AlarmNamePrefix}`);
+            calls.push(`alarms ${cmd.input.AlarmNames?.join(' ')}`);
             return {
               MetricAlarms: [
-                alarm('iterator-age', 'IteratorAge', [{ Name: 'FunctionName', Value: 'Users-to-eu-west-1-fn-9' }]),
-                alarm('dlq-messages', 'ApproximateNumberOfMessagesVisible', [{ Name: 'QueueName', Value: 'Users-to-eu-west-1-dlq-1a2b3c4' }], 'ALARM'),
+                alarm('iterator-age', 'IteratorAge', [{ Name: 'FunctionName', Value: link.functionName }]),
+                alarm('dlq-messages', 'ApproximateNumberOfMessagesVisible', [{ Name: 'QueueName', Value: link.queueName }], 'ALARM'),
                 alarm('errors', 'Errors', []),
               ],
             };
@@ -34,13 +39,14 @@ describe('ddb-replicator status', () => {
           throw new Error(`unexpected ${cmd.constructor.name}`);
         },
       };
-      const links = await cloudStatus('Users', { cloudwatch: cloudwatch as never, sqs });
-      assert.deepEqual(calls, ['alarms Users-to-', 'metric IteratorAge Users-to-eu-west-1-fn-9']);
+      const links = await cloudStatus(table, { cloudwatch: cloudwatch as never, sqs });
+      const names = ['iterator-age', 'dlq-messages', 'errors', 'throttles', 'latency-eu-west-1', 'conflicts-eu-west-1'].map(link.alarmName);
+      assert.deepEqual(calls, [`alarms ${names.join(' ')}`, `metric IteratorAge ${link.functionName}`]);
       assert.equal(links.length, 1);
-      assert.deepEqual([links[0]!.functionName, links[0]!.iteratorAgeMs, links[0]!.dlq], ['Users-to-eu-west-1-fn-9', 4500, { name: 'Users-to-eu-west-1-dlq-1a2b3c4', messages: 1 }]);
+      assert.deepEqual([links[0]!.functionName, links[0]!.iteratorAgeMs, links[0]!.dlq], [link.functionName, 4500, { name: link.queueName, messages: 1 }]);
       const text = renderStatus('Users', links);
-      assert.match(text, /Users-to-eu-west-1-fn-9: iterator age 4500 ms, DLQ 1 message\(s\)/);
-      assert.match(text, /alarms: 2\/3 OK; Users-to-eu-west-1-dlq-messages-7f00aa1 ALARM/);
+      assert.match(text, new RegExp(`${link.functionName}: iterator age 4500 ms, DLQ 1 message\\(s\\)`));
+      assert.match(text, new RegExp(`alarms: 2/3 OK; ${link.alarmName('dlq-messages')} ALARM`));
     } finally {
       sqs.destroy();
       await server.stop();

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { TableModel } from '../../config/model';
-import { groupReplicaRegions } from '../../components/consumer-groups';
+import { linkSlot } from '../../config/links';
+import { NAME_RULES } from '../../config/names';
 import { replicationBundle } from '../../components/lambda-bundle';
 import { regionalProviders } from '../../components/providers';
 import { ReplicatedTable } from '../../components/replicated-table';
@@ -12,6 +13,7 @@ const TABLE: TableModel = {
   globalSecondaryIndexes: [{ name: 'byEmail', partitionKey: { name: 'email', type: 'S' }, projectionType: 'KEYS_ONLY' }],
   primaryRegion: 'us-east-1',
   replicaRegions: ['eu-west-1', 'ap-southeast-2'],
+  linkSlots: {},
   billing: { mode: 'PAY_PER_REQUEST' },
   ttlAttribute: 'expiresAt',
   conflictPolicy: 'source-wins',
@@ -51,11 +53,16 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
       ['Users-us-east-1-state', 'us-east-1'],
       ['Users-us-east-1-table', 'us-east-1'],
     ]);
-    for (const type of ['aws:lambda/function:Function', 'aws:lambda/eventSourceMapping:EventSourceMapping', 'aws:sqs/queue:Queue', 'aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:sns/topic:Topic']) {
+    for (const type of ['aws:lambda/function:Function', 'aws:lambda/eventSourceMapping:EventSourceMapping', 'aws:sqs/queue:Queue', 'aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:cloudwatch/logGroup:LogGroup']) {
       const resources = ofType(r, type);
       assert.ok(resources.length > 0, type);
-      for (const res of resources) assert.equal(res.region, 'us-east-1', `${type} ${res.name} is in the primary region`);
+      for (const res of resources) assert.equal(res.region, /^Users-([a-z]+-[a-z]+-\d)-link/.exec(res.name)?.[1], `${type} ${res.name} lives in the region whose stream its link reads`);
     }
+    assert.deepEqual(ofType(r, 'aws:sns/topic:Topic').map((t) => [t.name, t.region]).sort(), [
+      ['Users-ap-southeast-2-alarms', 'ap-southeast-2'],
+      ['Users-eu-west-1-alarms', 'eu-west-1'],
+      ['Users-us-east-1-alarms', 'us-east-1'],
+    ]);
   });
 
   it('configures every table the same way, ready to be promoted: stream, PITR, KMS, deletion protection, GSIs, TTL, tags', async () => {
@@ -93,7 +100,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
       const doc = JSON.parse(p.inputs.policy);
       const tombstones = doc.Statement.find((s: { Sid: string }) => s.Sid === 'KeepTombstones');
       assert.deepEqual(tombstones.Action, ['dynamodb:BatchGetItem', 'dynamodb:PutItem']);
-      assert.deepEqual(tombstones.Resource, ['arn:aws:dynamodb:us-east-1:123456789012:table/Users.replication']);
+      assert.deepEqual(tombstones.Resource, [`arn:aws:dynamodb:${p.region}:123456789012:table/Users.replication`]);
     }
   });
 
@@ -108,7 +115,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
 
   it('wires the function, event source mapping and DLQ as configured', async () => {
     const r = await deploy({ stream: { batchSize: 250, batchingWindowSeconds: 2, maximumRetryAttempts: 5, maximumRecordAgeSeconds: 7200, parallelizationFactor: 3 }, lambda: { memoryMb: 1024, timeoutSeconds: 30 } });
-    const [fn] = ofType(r, 'aws:lambda/function:Function');
+    const fn = ofType(r, 'aws:lambda/function:Function').find((f) => f.name === `Users-us-east-1-link${linkSlot('eu-west-1')}-fn`);
     assert.equal(fn!.inputs.runtime, 'nodejs22.x');
     assert.deepEqual(fn!.inputs.architectures, ['arm64']);
     assert.equal(fn!.inputs.handler, 'index.handler');
@@ -123,10 +130,12 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
       METRICS_NAMESPACE: 'DdbReplicator',
     });
     const esms = ofType(r, 'aws:lambda/eventSourceMapping:EventSourceMapping');
-    assert.equal(esms.length, 2);
+    // us-east-1 and ap-southeast-2 hash to slot 0, eu-west-1 to slot 1: links 2 (us-east-1) + 1 (eu-west-1) + 2 (ap-southeast-2).
+    assert.equal(esms.length, 5);
     for (const esm of esms) {
       const e = esm.inputs;
-      assert.equal(e.eventSourceArn, 'arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000');
+      assert.equal(e.eventSourceArn, `arn:aws:dynamodb:${esm.region}:123456789012:table/Users/stream/2026-01-01T00:00:00.000`);
+      assert.equal(e.enabled, esm.region === 'us-east-1', 'only the primary region reads its stream');
       assert.equal(e.startingPosition, 'TRIM_HORIZON');
       assert.equal(e.batchSize, 250);
       assert.equal(e.maximumBatchingWindowInSeconds, 2);
@@ -135,7 +144,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
       assert.equal(e.maximumRecordAgeInSeconds, 7200);
       assert.equal(e.bisectBatchOnFunctionError, true);
       assert.deepEqual(e.functionResponseTypes, ['ReportBatchItemFailures']);
-      assert.match(e.destinationConfig.onFailure.destinationArn, /^arn:aws:sqs:us-east-1:123456789012:/);
+      assert.match(e.destinationConfig.onFailure.destinationArn, new RegExp(`^arn:aws:sqs:${esm.region}:123456789012:Users-${esm.region}-link\\d-dlq$`));
     }
     for (const q of ofType(r, 'aws:sqs/queue:Queue')) {
       assert.equal(q.inputs.messageRetentionSeconds, 14 * 24 * 3600);
@@ -145,9 +154,11 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
 
   it('grants least privilege: exact ARNs, no "*" action, "*" resource only where AWS requires it', async () => {
     const r = await deploy();
-    const policies = ofType(r, 'aws:iam/rolePolicy:RolePolicy').map((p) => JSON.parse(p.inputs.policy));
-    assert.equal(policies.length, 2);
-    for (const doc of policies) {
+    const roles = ofType(r, 'aws:iam/rolePolicy:RolePolicy');
+    assert.equal(roles.length, 5);
+    for (const role of roles) {
+      const doc = JSON.parse(role.inputs.policy);
+      const region = role.region!;
       for (const s of doc.Statement) {
         for (const action of s.Action) assert.ok(!action.includes('*'), `action ${action}`);
         if (s.Resource.includes('*')) {
@@ -156,16 +167,15 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
         }
       }
       const writes = doc.Statement.find((s: any) => s.Sid === 'WriteReplicaItems');
-      assert.equal(writes.Resource.length, 1);
-      assert.match(writes.Resource[0], /^arn:aws:dynamodb:(eu-west-1|ap-southeast-2):123456789012:table\/Users$/);
+      for (const arn of writes.Resource) assert.match(arn, new RegExp(`^arn:aws:dynamodb:(?!${region})[a-z0-9-]+:123456789012:table/Users$`));
       const stream = doc.Statement.find((s: any) => s.Sid === 'ReadSourceStream');
-      assert.deepEqual(stream.Resource, ['arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000']);
+      assert.deepEqual(stream.Resource, [`arn:aws:dynamodb:${region}:123456789012:table/Users/stream/2026-01-01T00:00:00.000`]);
     }
   });
 
-  it('alarms on iterator age, DLQ depth, errors, throttles, latency and conflicts, all notifying the topic', async () => {
+  it('alarms on iterator age, DLQ depth, errors, throttles, latency and conflicts, all notifying their region\'s topic', async () => {
     const r = await deploy({ replicaRegions: ['eu-west-1'] }, { alarmEmail: 'oncall@example.com' });
-    const alarms = ofType(r, 'aws:cloudwatch/metricAlarm:MetricAlarm');
+    const alarms = ofType(r, 'aws:cloudwatch/metricAlarm:MetricAlarm').filter((a) => a.region === 'us-east-1');
     const byMetric = Object.fromEntries(alarms.map((a) => [a.inputs.metricName, a.inputs]));
     assert.deepEqual(Object.keys(byMetric).sort(), ['ApproximateNumberOfMessagesVisible', 'Conflicts', 'Errors', 'IteratorAge', 'ReplicationLatency', 'Throttles']);
     assert.equal(byMetric.IteratorAge.statistic, 'Maximum');
@@ -173,34 +183,84 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     assert.equal(byMetric.ApproximateNumberOfMessagesVisible.threshold, 0);
     assert.deepEqual(byMetric.ReplicationLatency.dimensions, { Table: 'Users', TargetRegion: 'eu-west-1' });
     assert.equal(byMetric.ReplicationLatency.namespace, 'DdbReplicator');
-    const topicArn = 'arn:aws:sns:us-east-1:123456789012:Users-alarms-1a2b3c4';
-    for (const a of alarms) {
+    for (const a of ofType(r, 'aws:cloudwatch/metricAlarm:MetricAlarm')) {
       assert.equal(a.inputs.treatMissingData, 'notBreaching');
-      assert.deepEqual(a.inputs.alarmActions, [topicArn]);
+      assert.deepEqual(a.inputs.alarmActions, [`arn:aws:sns:${a.region}:123456789012:Users-${a.region}-alarms`]);
     }
-    const [sub] = ofType(r, 'aws:sns/topicSubscription:TopicSubscription');
-    assert.deepEqual([sub!.inputs.protocol, sub!.inputs.endpoint], ['email', 'oncall@example.com']);
+    const subs = ofType(r, 'aws:sns/topicSubscription:TopicSubscription');
+    assert.deepEqual(subs.map((s) => [s.region, s.inputs.protocol, s.inputs.endpoint]).sort(), [
+      ['eu-west-1', 'email', 'oncall@example.com'],
+      ['us-east-1', 'email', 'oncall@example.com'],
+    ]);
   });
 
   for (const n of [1, 2, 3, 5]) {
-    it(`lets at most two functions read the stream with ${n} replica region(s), covering each region once`, async () => {
-      const regions = ['eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1'].slice(0, n);
-      const r = await deploy({ replicaRegions: regions });
-      assert.equal(ofType(r, 'aws:lambda/eventSourceMapping:EventSourceMapping').length, Math.min(n, 2));
-      const targets = ofType(r, 'aws:lambda/function:Function').flatMap((fn) => JSON.parse(envOf(fn).REPLICA_TARGETS!).map((t: { region: string }) => t.region));
-      assert.deepEqual([...targets].sort(), [...regions].sort());
-      assert.deepEqual(groupReplicaRegions(regions).map((g) => g.length), n <= 2 ? Array(n).fill(1) : [Math.ceil(n / 2), Math.floor(n / 2)]);
+    it(`gives each region at most two stream readers with ${n} replica region(s), each writing to every other region once`, async () => {
+      const replicas = ['eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1'].slice(0, n);
+      const r = await deploy({ replicaRegions: replicas });
+      const regions = ['us-east-1', ...replicas];
+      const fns = ofType(r, 'aws:lambda/function:Function');
+      for (const source of regions) {
+        const mine = fns.filter((f) => f.region === source);
+        assert.ok(mine.length >= 1 && mine.length <= 2, `${source} has ${mine.length} links`);
+        const targets = mine.flatMap((fn) => JSON.parse(envOf(fn).REPLICA_TARGETS!).map((t: { region: string }) => t.region));
+        assert.deepEqual([...targets].sort(), regions.filter((x) => x !== source).sort());
+        for (const fn of mine) {
+          const slot = Number(/link(\d)-fn$/.exec(fn.name)![1]);
+          for (const t of JSON.parse(envOf(fn).REPLICA_TARGETS!)) assert.equal(linkSlot(t.region), slot, `${t.region} is written by its own slot`);
+        }
+      }
+      assert.equal(ofType(r, 'aws:lambda/eventSourceMapping:EventSourceMapping').filter((e) => e.inputs.enabled).length, ofType(r, 'aws:lambda/function:Function').filter((f) => f.region === 'us-east-1').length);
     });
   }
 
-  it('fails over by config change: every table keeps its logical name and inputs, only the links move', async () => {
+  it('keeps every region in its link slot when a region is added (and lets the config pin a slot)', async () => {
+    const slotsOf = (r: RecordedResource[]) =>
+      new Map(ofType(r, 'aws:lambda/function:Function').flatMap((fn) => JSON.parse(envOf(fn).REPLICA_TARGETS!).map((t: { region: string }) => [`${fn.region}->${t.region}`, fn.name])));
+    const before = slotsOf(await deploy());
+    const after = slotsOf(await deploy({ replicaRegions: ['eu-west-1', 'ap-southeast-2', 'us-west-2'] }));
+    for (const [pair, fn] of before) assert.equal(after.get(pair), fn, `${pair} keeps its link`);
+    const pinned = slotsOf(await deploy({ linkSlots: { 'ap-southeast-2': 1 - linkSlot('ap-southeast-2') } }));
+    assert.notEqual(pinned.get('us-east-1->ap-southeast-2'), before.get('us-east-1->ap-southeast-2'));
+  });
+
+  it('fails over by config change without replacing anything: the same resources, with only the mappings switched', async () => {
     const before = await deploy();
     const after = await deploy({ primaryRegion: 'eu-west-1', replicaRegions: ['us-east-1', 'ap-southeast-2'] });
-    const tables = (r: RecordedResource[]) => ofType(r, TABLE_TYPE).map((t) => [t.name, t.region, JSON.stringify(t.inputs)]).sort();
-    assert.deepEqual(tables(after), tables(before));
-    const esmRegions = ofType(after, 'aws:lambda/eventSourceMapping:EventSourceMapping').map((e) => e.region);
-    assert.deepEqual(esmRegions, ['eu-west-1', 'eu-west-1']);
-    assert.match(ofType(after, 'aws:lambda/eventSourceMapping:EventSourceMapping')[0]!.inputs.eventSourceArn, /^arn:aws:dynamodb:eu-west-1:/);
+    const shape = (r: RecordedResource[]) =>
+      r.map((x) => [x.type, x.name, x.region, JSON.stringify(x.type === 'aws:lambda/eventSourceMapping:EventSourceMapping' ? { ...x.inputs, enabled: undefined } : x.inputs)]).sort();
+    assert.deepEqual(shape(after), shape(before));
+    const enabled = (r: RecordedResource[]) => ofType(r, 'aws:lambda/eventSourceMapping:EventSourceMapping').filter((e) => e.inputs.enabled).map((e) => e.region);
+    assert.deepEqual([...new Set(enabled(before))], ['us-east-1']);
+    assert.deepEqual([...new Set(enabled(after))], ['eu-west-1']);
+  });
+
+  it('names every resource explicitly, within AWS limits, for a 255-character table name and five replica regions', async () => {
+    const name = `${'T'.repeat(120)}.${'x'.repeat(134)}`;
+    const r = await deploy({ name, replicaRegions: ['eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1'] }, { alarmEmail: 'oncall@example.com' });
+    const named: [string, keyof typeof NAME_RULES][] = [
+      ['aws:dynamodb/table:Table', 'table'],
+      ['aws:lambda/function:Function', 'function'],
+      ['aws:iam/role:Role', 'role'],
+      ['aws:sqs/queue:Queue', 'queue'],
+      ['aws:sns/topic:Topic', 'topic'],
+      ['aws:cloudwatch/metricAlarm:MetricAlarm', 'alarm'],
+      ['aws:cloudwatch/logGroup:LogGroup', 'logGroup'],
+    ];
+    for (const [type, kind] of named) {
+      const names = ofType(r, type).map((x) => x.inputs.name as string);
+      assert.ok(names.length > 0 && names.every(Boolean), `every ${type} has an explicit name`);
+      for (const n of names) {
+        assert.ok(n.length <= NAME_RULES[kind].limit, `${type} name of ${n.length} characters: ${n}`);
+        assert.equal(n.replace(NAME_RULES[kind].invalid, ''), n, `${type} name has only allowed characters: ${n}`);
+      }
+      const perRegion = (x: RecordedResource) => (kind === 'role' ? '' : x.region);
+      const keys = ofType(r, type).map((x) => `${perRegion(x)} ${x.inputs.name}`);
+      if (kind !== 'table') assert.equal(new Set(keys).size, keys.length, `${type} names are unique where AWS needs them to be`);
+    }
+    assert.equal(ofType(r, 'aws:dynamodb/table:Table').find((t) => !t.name.endsWith('-state'))!.inputs.name, name, 'the table keeps its own name');
+    const [fn] = ofType(r, 'aws:lambda/function:Function');
+    assert.match(fn!.inputs.name, /^T{30,}-[0-9a-f]{8}-[a-z]+-[a-z]+-\d-link\d$/, 'readable: the table first, a short hash, then region and slot');
   });
 
   it('refuses a region without a provider', () => {

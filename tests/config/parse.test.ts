@@ -22,6 +22,7 @@ describe('stack configuration parser', () => {
       tables: [
         {
           ...users(),
+          linkSlots: {},
           globalSecondaryIndexes: [],
           billing: { mode: 'PAY_PER_REQUEST' },
           conflictPolicy: 'source-wins',
@@ -92,6 +93,8 @@ describe('stack configuration parser', () => {
     ['nonKeyAttributes without INCLUDE', [{ ...users(), globalSecondaryIndexes: [{ name: 'byEmail', partitionKey: { name: 'e', type: 'S' }, nonKeyAttributes: ['x'] }] }], /nonKeyAttributes is \["x"\]: only with projectionType INCLUDE/],
     ['a non-string tag', [{ ...users(), tags: { team: 5 } }], /tags\.team is 5: tag values are strings/],
     ['a table that is not a map', ['Users'], /tables\[0\] is "Users": use a map with name, partitionKey/],
+    ['a link slot other than 0 or 1', [{ ...users(), linkSlots: { 'eu-west-1': 2 } }], /linkSlots\.eu-west-1 is 2: use 0 or 1/],
+    ['a link slot for a region the table does not list', [{ ...users(), linkSlots: { 'us-west-2': 1 } }], /linkSlots\.us-west-2 is 1: us-west-2 is not a region of this table/],
     ['a key named with the replication prefix', [{ ...users(), partitionKey: { name: '__rep_id', type: 'S' } }], /partitionKey\.name is "__rep_id": names starting with __rep_ are reserved for replication metadata/],
     ['an index key named with the replication prefix', [{ ...users(), globalSecondaryIndexes: [{ name: 'byRep', partitionKey: { name: '__rep_v', type: 'S' } }] }], /globalSecondaryIndexes\[0\]\.partitionKey\.name is "__rep_v": names starting with __rep_ are reserved/],
     ['a TTL attribute named with the replication prefix', [{ ...users(), ttlAttribute: '__rep_ttl' }], /ttlAttribute is "__rep_ttl": names starting with __rep_ are reserved/],

@@ -19,7 +19,7 @@ describe('npm start: the main job', () => {
     assert.equal(code, 0, text);
     assert.match(text, /DynamoDB Local: http:\/\/127\.0\.0\.1:\d+ \(started for this run/);
     assert.match(text, /Stack dev, table Users: us-east-1 \(source, stream NEW_AND_OLD_IMAGES\) -> eu-west-1, ap-southeast-2/);
-    assert.match(text, /On-failure queue \(local SQS\): http:\/\/sqs\.us-east-1\.127\.0\.0\.1:\d+\/\d+\/Users-to-replicas-dlq/);
+    assert.match(text, /On-failure queue \(local SQS\): http:\/\/sqs\.us-east-1\.127\.0\.0\.1:\d+\/\d+\/Users-us-east-1-link\d-dlq/);
     assert.match(text, /Converged: every replica equals the source/);
     for (const region of ['eu-west-1', 'ap-southeast-2']) {
       assert.match(text, new RegExp(`${region}\\s+\\d+\\s+300\\s+\\d+\\s+0\\s+0\\s+0\\s+\\d+ ms\\s+\\d+ ms\\s+yes`), `summary row for ${region}`);
