@@ -2,28 +2,35 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { policies } from '../policies/rules';
-import { PackConfig, runPolicies } from './policy-runner';
-import { renderJson, renderText } from './render';
-import { planProgram, PreviewInputError } from './run-program';
+import { checkPolicies, PackConfig } from './policy-runner';
+import { renderText, reportJson } from './render';
+import { planProgram, PreviewInputError, StackFileSource } from './run-program';
 
 const USAGE = `Usage: npm run preview -- [options]
 
 Runs a Pulumi TypeScript program under Pulumi's mocks with a stack's config (no Pulumi CLI, backend
 or AWS credentials), prints the planned resources by region, and runs every policy of the
-ddb-replicator pack on them. Exits 1 on any mandatory violation.
+ddb-replicator pack on them, saying which policies are enforced at preview and which only at
+\`pulumi up\` (those that read values unknown until resources exist).
 
 Options:
   --stack NAME           stack whose Pulumi.NAME.yaml config to use (default dev)
   --dir PATH             the Pulumi program to preview (default: this project)
+  --assume-created       every output known, as if every resource existed (what \`pulumi up\` checks)
   --policy-config FILE   policy pack config JSON, as for pulumi preview --policy-pack-config
   --json                 print a machine-readable report
-  --help                 show this text`;
+  --help                 show this text
+
+Exit codes: 0 clean (advisory findings only), 1 a mandatory policy violation, 2 a usage error.`;
 
 export interface PreviewOptions {
   stack: string;
   dir: string;
   json: boolean;
   policyConfig?: string;
+  assumeCreated?: boolean;
+  /** Programmatic only: the stack file to use instead of Pulumi.<stack>.yaml in `dir`. */
+  stackFile?: string;
 }
 
 export function parsePreviewFlags(argv: string[]): PreviewOptions | 'help' {
@@ -31,23 +38,45 @@ export function parsePreviewFlags(argv: string[]): PreviewOptions | 'help' {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { stack: { type: 'string' }, dir: { type: 'string' }, json: { type: 'boolean' }, 'policy-config': { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        stack: { type: 'string' },
+        dir: { type: 'string' },
+        json: { type: 'boolean' },
+        'policy-config': { type: 'string' },
+        'assume-created': { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
       strict: true,
     }));
   } catch (err) {
     throw new PreviewInputError(`${(err as Error).message}\n\n${USAGE}`);
   }
   if (values.help) return 'help';
-  return { stack: values.stack ?? 'dev', dir: resolve(values.dir ?? resolve(__dirname, '..')), json: !!values.json, policyConfig: values['policy-config'] };
+  return {
+    stack: values.stack ?? 'dev',
+    dir: resolve(values.dir ?? resolve(__dirname, '..')),
+    json: !!values.json,
+    policyConfig: values['policy-config'],
+    assumeCreated: !!values['assume-created'],
+  };
 }
 
 /** Returns the exit code: 0 clean or advisory only, 1 on a mandatory violation. */
 export async function preview(opts: PreviewOptions, out: (text: string) => void = (t) => console.log(t)): Promise<number> {
   const config = opts.policyConfig ? readPolicyConfig(opts.policyConfig) : {};
-  const plan = await planProgram(opts.dir, opts.stack);
-  const violations = await runPolicies(policies, plan.resources, config);
-  out(opts.json ? renderJson(plan, violations) : renderText(plan, violations, policies.length));
+  const stackFile = opts.stackFile ? readStackFileAt(opts.stackFile) : undefined;
+  const plan = await planProgram(opts.dir, opts.stack, { mode: opts.assumeCreated ? 'assume-created' : 'preview', stackFile });
+  const { violations, outcomes } = await checkPolicies(policies, plan.resources, config);
+  out(opts.json ? JSON.stringify(reportJson(plan, violations, outcomes), null, 2) : renderText(plan, violations, outcomes));
   return violations.some((v) => v.level === 'mandatory') ? 1 : 0;
+}
+
+function readStackFileAt(path: string): StackFileSource {
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (err) {
+    throw new PreviewInputError(`stack file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
 }
 
 function readPolicyConfig(path: string): PackConfig {
