@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { policies } from '../policies/rules';
+import { readBaseStackFile } from './base-stack-file';
+import { ChangePlanner } from './plan-diff';
 import { checkPolicies, PackConfig } from './policy-runner';
 import { renderText, reportJson } from './render';
+import { renderChangesText, summarize } from './render-changes';
 import { planProgram, PreviewInputError, StackFileSource } from './run-program';
 
 const USAGE = `Usage: npm run preview -- [options]
@@ -16,12 +19,17 @@ ddb-replicator pack on them, saying which policies are enforced at preview and w
 Options:
   --stack NAME           stack whose Pulumi.NAME.yaml config to use (default dev)
   --dir PATH             the Pulumi program to preview (default: this project)
+  --base FILE|GIT_REF    also plan the change from a base config: a stack file, or the stack file
+                         as committed at a git ref (e.g. origin/main); lists what is created,
+                         updated, replaced and deleted, by region
   --assume-created       every output known, as if every resource existed (what \`pulumi up\` checks)
   --policy-config FILE   policy pack config JSON, as for pulumi preview --policy-pack-config
   --json                 print a machine-readable report
   --help                 show this text
 
-Exit codes: 0 clean (advisory findings only), 1 a mandatory policy violation, 2 a usage error.`;
+Exit codes: 0 clean (advisory findings only), 1 a mandatory policy violation, or a change that
+replaces or deletes a table, queue, alarm topic or subscription (unless retained) or a protected
+resource, 2 a usage error.`;
 
 export interface PreviewOptions {
   stack: string;
@@ -29,6 +37,8 @@ export interface PreviewOptions {
   json: boolean;
   policyConfig?: string;
   assumeCreated?: boolean;
+  /** A stack file, or a git ref whose Pulumi.<stack>.yaml is the base of a change plan. */
+  base?: string;
   /** Programmatic only: the stack file to use instead of Pulumi.<stack>.yaml in `dir`. */
   stackFile?: string;
 }
@@ -44,6 +54,7 @@ export function parsePreviewFlags(argv: string[]): PreviewOptions | 'help' {
         json: { type: 'boolean' },
         'policy-config': { type: 'string' },
         'assume-created': { type: 'boolean' },
+        base: { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -52,23 +63,45 @@ export function parsePreviewFlags(argv: string[]): PreviewOptions | 'help' {
     throw new PreviewInputError(`${(err as Error).message}\n\n${USAGE}`);
   }
   if (values.help) return 'help';
+  if (values.base !== undefined && values['assume-created']) {
+    throw new PreviewInputError('--base and --assume-created cannot be combined: a change plan already knows the outputs of the resources that exist; drop one of them');
+  }
   return {
     stack: values.stack ?? 'dev',
     dir: resolve(values.dir ?? resolve(__dirname, '..')),
     json: !!values.json,
     policyConfig: values['policy-config'],
     assumeCreated: !!values['assume-created'],
+    base: values.base,
   };
 }
 
-/** Returns the exit code: 0 clean or advisory only, 1 on a mandatory violation. */
+/** Returns the exit code: 0 clean or advisory only, 1 on a mandatory violation or a dangerous change. */
 export async function preview(opts: PreviewOptions, out: (text: string) => void = (t) => console.log(t)): Promise<number> {
   const config = opts.policyConfig ? readPolicyConfig(opts.policyConfig) : {};
   const stackFile = opts.stackFile ? readStackFileAt(opts.stackFile) : undefined;
-  const plan = await planProgram(opts.dir, opts.stack, { mode: opts.assumeCreated ? 'assume-created' : 'preview', stackFile });
+  if (opts.base === undefined) {
+    const plan = await planProgram(opts.dir, opts.stack, { mode: opts.assumeCreated ? 'assume-created' : 'preview', stackFile });
+    const { violations, outcomes } = await checkPolicies(policies, plan.resources, config);
+    out(opts.json ? JSON.stringify(reportJson(plan, violations, outcomes), null, 2) : renderText(plan, violations, outcomes));
+    return violations.some((v) => v.level === 'mandatory') ? 1 : 0;
+  }
+
+  const baseFile = readBaseStackFile(opts.dir, opts.stack, opts.base);
+  // The base's resources exist: their outputs are known, as after `pulumi up` of the base.
+  const base = baseFile ? await planProgram(opts.dir, opts.stack, { mode: 'assume-created', stackFile: baseFile }) : undefined;
+  const planner = new ChangePlanner(base?.resources.map((r) => r.mocked) ?? []);
+  const plan = await planProgram(opts.dir, opts.stack, { mode: 'preview', stackFile, existing: planner.existing });
+  const changes = planner.result();
   const { violations, outcomes } = await checkPolicies(policies, plan.resources, config);
-  out(opts.json ? JSON.stringify(reportJson(plan, violations, outcomes), null, 2) : renderText(plan, violations, outcomes));
-  return violations.some((v) => v.level === 'mandatory') ? 1 : 0;
+  const baseSource = baseFile ? baseFile.path : `${opts.base} has no Pulumi.${opts.stack}.yaml: the stack is new, every resource is created`;
+  if (opts.json) {
+    const changePlan = { base: baseSource, summary: summarize(changes), dangerous: changes.filter((c) => c.risk).length, changes: changes.filter((c) => c.op !== 'same') };
+    out(JSON.stringify(reportJson(plan, violations, outcomes, { changePlan }), null, 2));
+  } else {
+    out(`${renderChangesText(changes, baseSource)}\n${renderText(plan, violations, outcomes, { change: true })}`);
+  }
+  return changes.some((c) => c.risk) || violations.some((v) => v.level === 'mandatory') ? 1 : 0;
 }
 
 function readStackFileAt(path: string): StackFileSource {

@@ -154,7 +154,7 @@ describe('offline preview (npm run preview)', function () {
     await assert.rejects(run({ stack: 'prod' }), /has no Pulumi\.prod\.yaml: choose a stack with --stack/);
     await assert.rejects(run({ dir: tmpdir() }), /has no Pulumi\.yaml: point --dir at a Pulumi project/);
     assert.throws(() => parsePreviewFlags(['--stak', 'dev']), /Unknown option '--stak'[\s\S]*Usage: npm run preview/);
-    assert.deepEqual(parsePreviewFlags(['--json', '--dir', 'x']), { stack: 'dev', dir: resolve('x'), json: true, policyConfig: undefined, assumeCreated: false });
+    assert.deepEqual(parsePreviewFlags(['--json', '--dir', 'x']), { stack: 'dev', dir: resolve('x'), json: true, policyConfig: undefined, assumeCreated: false, base: undefined });
     assert.equal((parsePreviewFlags(['--assume-created']) as { assumeCreated: boolean }).assumeCreated, true);
   });
 });

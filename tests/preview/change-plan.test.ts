@@ -1,0 +1,232 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { policies } from '../../policies/rules';
+import { parsePreviewFlags, preview, PreviewOptions } from '../../preview/main';
+
+const ROOT = resolve(__dirname, '../..');
+const FIXTURE = join(ROOT, 'tests/fixtures/change-program');
+const STACKS = join(ROOT, 'tests/fixtures/stacks');
+
+interface Report {
+  changePlan: {
+    base: string;
+    summary: Record<'create' | 'update' | 'replace' | 'delete' | 'same', number>;
+    dangerous: number;
+    changes: { op: string; type: string; name: string; group: string; reasons: string[]; retained: boolean; protected: boolean; risk?: string; oldUrn?: string }[];
+  };
+}
+
+describe('change plan (npm run preview -- --base)', function () {
+  this.timeout(120_000);
+  let scratch: string;
+  let allAdvisory: string;
+
+  before(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'change-plan-'));
+    // The fixture program breaks most rules of the pack on purpose; its exit codes should come from the plan.
+    allAdvisory = join(scratch, 'advisory.json');
+    writeFileSync(allAdvisory, JSON.stringify(Object.fromEntries(policies.map((p) => [p.name, 'advisory']))));
+  });
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  async function plan(opts: Partial<PreviewOptions> & { base: string }) {
+    let text = '';
+    const code = await preview({ stack: 'dev', dir: ROOT, json: true, ...opts }, (t) => (text += t));
+    return { code, report: JSON.parse(text) as Report };
+  }
+  const fixture = (stack: string, base = 'base') => plan({ dir: FIXTURE, stack, base: join(FIXTURE, `Pulumi.${base}.yaml`), policyConfig: allAdvisory });
+  const dev = (stackFile: string, base = 'users-two-regions') => plan({ stackFile: join(STACKS, `${stackFile}.yaml`), base: join(STACKS, `${base}.yaml`) });
+  const ops = (r: Report) => r.changePlan.changes.map((c) => `${c.op} ${c.type} ${c.name}`).sort();
+
+  describe('on a small program, one difference at a time', () => {
+    it('replaces a table whose name changes under the same logical name, and fails', async () => {
+      const { code, report } = await fixture('renamed');
+      assert.equal(code, 1);
+      assert.deepEqual(ops(report), ['replace aws:dynamodb/table:Table orders-table']);
+      const [table] = report.changePlan.changes;
+      assert.deepEqual(table!.reasons, ['name: "Orders" -> "Purchases"']);
+      assert.match(table!.risk!, /^replaces table Orders: its items are lost/);
+      assert.equal(table!.group, 'us-east-1');
+      assert.deepEqual(report.changePlan.summary, { create: 0, update: 0, replace: 1, delete: 0, same: 4 });
+    });
+
+    it('updates in place what is not replace-on-change, and passes', async () => {
+      const { code, report } = await fixture('retagged');
+      assert.equal(code, 0);
+      assert.deepEqual(ops(report), ['update aws:dynamodb/table:Table orders-table', 'update aws:sqs/queue:Queue orders-dlq']);
+      assert.deepEqual(report.changePlan.changes.find((c) => c.type === 'aws:sqs/queue:Queue')!.reasons, ['messageRetentionSeconds: 1209600 -> 345600']);
+    });
+
+    it('honours ignoreChanges', async () => {
+      const { code, report } = await fixture('retagged-ignored');
+      assert.equal(code, 0);
+      assert.deepEqual(ops(report), []);
+    });
+
+    it('fails on a deleted queue, and reports a queue the program retains as retained', async () => {
+      const deleted = await fixture('queue-removed');
+      assert.equal(deleted.code, 1);
+      assert.deepEqual(ops(deleted.report), ['delete aws:sqs/queue:Queue orders-dlq']);
+      assert.match(deleted.report.changePlan.changes[0]!.risk!, /^deletes queue orders-dlq: failed batches waiting in it are lost/);
+
+      const retained = await fixture('queue-removed', 'retained');
+      assert.equal(retained.code, 0);
+      assert.deepEqual(ops(retained.report), ['delete aws:sqs/queue:Queue orders-dlq']);
+      assert.equal(retained.report.changePlan.changes[0]!.retained, true);
+      assert.equal(retained.report.changePlan.changes[0]!.risk, undefined);
+    });
+
+    it('treats a renamed component as new resources unless an alias names the old one, whose children inherit it', async () => {
+      const renamed = await fixture('group-renamed');
+      assert.equal(renamed.code, 1);
+      assert.deepEqual(renamed.report.changePlan.summary, { create: 5, update: 0, replace: 0, delete: 5, same: 0 });
+      assert.deepEqual(renamed.report.changePlan.changes.filter((c) => c.risk).map((c) => c.name).sort(), ['orders-dlq', 'orders-table']);
+
+      const aliased = await fixture('group-aliased');
+      assert.equal(aliased.code, 0);
+      assert.deepEqual(aliased.report.changePlan.summary, { create: 0, update: 0, replace: 0, delete: 0, same: 5 });
+    });
+
+    it('fails on replacing a protected table: pulumi up would refuse', async () => {
+      const { code, report } = await fixture('protected-rekeyed', 'protected');
+      assert.equal(code, 1);
+      const [table] = report.changePlan.changes;
+      assert.equal(table!.op, 'replace');
+      assert.equal(table!.protected, true);
+      assert.match(table!.risk!, /it is protected: `pulumi up` refuses to replace it/);
+      assert.equal(table!.reasons[0], 'hashKey: "id" -> "orderId"');
+    });
+
+    it('replaces a table whose key attribute changes type, which DynamoDB cannot do in place', async () => {
+      const { code, report } = await fixture('retyped');
+      assert.equal(code, 1);
+      assert.deepEqual(report.changePlan.changes.map((c) => [c.op, c.reasons[0]]), [['replace', 'key attribute id type S -> N']]);
+    });
+
+    it("replaces regional resources when their provider's region changes, but not global ones (IAM), and updates the provider", async () => {
+      const { code, report } = await fixture('moved');
+      assert.equal(code, 1);
+      assert.deepEqual(ops(report), ['replace aws:dynamodb/table:Table orders-table', 'replace aws:sqs/queue:Queue orders-dlq', 'update pulumi:providers:aws orders-provider']);
+      for (const c of report.changePlan.changes.filter((c) => c.op === 'replace')) assert.deepEqual([c.reasons, c.group], [['region us-east-1 -> eu-west-1'], 'eu-west-1']);
+    });
+  });
+
+  describe('on the stack program, with fixture stack files', () => {
+    it('a table rename deletes every regional table (the name is in each logical name today), and fails', async () => {
+      const { code, report } = await dev('users-renamed');
+      assert.equal(code, 1);
+      const lost = report.changePlan.changes.filter((c) => c.risk).map((c) => `${c.op} ${c.name}`).sort();
+      assert.deepEqual(lost.filter((l) => l.includes('-table')), ['delete Users-ap-southeast-2-table', 'delete Users-eu-west-1-table', 'delete Users-us-east-1-table']);
+      assert.ok(report.changePlan.changes.filter((c) => c.type === 'aws:dynamodb/table:Table' && c.op === 'delete').every((c) => c.protected && /it is protected/.test(c.risk!)));
+      assert.ok(lost.includes('delete Users-alarms') && lost.includes('delete Users-alarms-email'), 'the alarm topic and its subscription go too');
+    });
+
+    it('a new partition key replaces each table, and the mappings that read their new streams', async () => {
+      const { code, report } = await dev('users-rekeyed');
+      assert.equal(code, 1);
+      assert.deepEqual(ops(report), [
+        'replace aws:dynamodb/table:Table Users-ap-southeast-2-table',
+        'replace aws:dynamodb/table:Table Users-eu-west-1-table',
+        'replace aws:dynamodb/table:Table Users-us-east-1-table',
+        'replace aws:lambda/eventSourceMapping:EventSourceMapping Users-to-ap-southeast-2-esm',
+        'replace aws:lambda/eventSourceMapping:EventSourceMapping Users-to-eu-west-1-esm',
+        'update aws:iam/rolePolicy:RolePolicy Users-to-ap-southeast-2-policy',
+        'update aws:iam/rolePolicy:RolePolicy Users-to-eu-west-1-policy',
+      ]);
+      const esm = report.changePlan.changes.find((c) => c.name === 'Users-to-eu-west-1-esm')!;
+      assert.match(esm.reasons[0]!, /^eventSourceArn: "arn:aws:dynamodb:us-east-1:.*-> \(known after apply\)$/);
+    });
+
+    it('a changed alarm threshold updates exactly those alarms, and passes', async () => {
+      const { code, report } = await dev('users-iterator-age-30s');
+      assert.equal(code, 0);
+      assert.deepEqual(report.changePlan.changes.map((c) => [c.op, c.name, c.reasons]), [
+        ['update', 'Users-to-eu-west-1-iterator-age', ['threshold: 60000 -> 30000']],
+        ['update', 'Users-to-ap-southeast-2-iterator-age', ['threshold: 60000 -> 30000']],
+      ]);
+    });
+
+    it('an added replica region only creates, grouped by region, and passes', async () => {
+      const { code, report } = await dev('users-two-regions', 'users-one-region');
+      assert.equal(code, 0);
+      assert.ok(report.changePlan.changes.every((c) => c.op === 'create'), JSON.stringify(report.changePlan.changes.filter((c) => c.op !== 'create')));
+      const where = (name: string) => report.changePlan.changes.find((c) => c.name === name)?.group;
+      assert.deepEqual([where('aws-ap-southeast-2'), where('Users-ap-southeast-2-table'), where('Users-to-ap-southeast-2-dlq'), where('Users-to-ap-southeast-2-role'), where('Users-to-ap-southeast-2')], [
+        'ap-southeast-2',
+        'ap-southeast-2',
+        'us-east-1',
+        'global',
+        'components',
+      ]);
+    });
+
+    it("a removed region deletes that region's table and its link's DLQ, and fails", async () => {
+      const { code, report } = await dev('users-one-region');
+      assert.equal(code, 1);
+      assert.deepEqual(report.changePlan.changes.filter((c) => c.risk).map((c) => `${c.op} ${c.name}`).sort(), ['delete Users-ap-southeast-2-table', 'delete Users-to-ap-southeast-2-dlq']);
+      assert.ok(report.changePlan.changes.every((c) => c.op === 'delete'));
+    });
+
+    it("a third region regroups the stream readers today: the existing links' DLQs are deleted, and it fails", async () => {
+      const { code, report } = await dev('users-three-regions');
+      assert.equal(code, 1);
+      assert.deepEqual(report.changePlan.changes.filter((c) => c.risk).map((c) => `${c.op} ${c.name}`).sort(), ['delete Users-to-ap-southeast-2-dlq', 'delete Users-to-eu-west-1-dlq']);
+    });
+
+    it('prints the plan grouped by region, with what changes and why', async () => {
+      let text = '';
+      const code = await preview({ stack: 'dev', dir: ROOT, json: false, stackFile: join(STACKS, 'users-rekeyed.yaml'), base: join(STACKS, 'users-two-regions.yaml') }, (t) => (text += t));
+      assert.equal(code, 1);
+      assert.match(text, /^Changes from the base \(.*users-two-regions\.yaml\): 0 to create, 2 to update, 5 to replace, 0 to delete, 31 unchanged\n/);
+      assert.match(text, /\neu-west-1\n {2}\+-replace {2}aws:dynamodb\/table:Table {2}Users-eu-west-1-table\n {8}hashKey: "userId" -> "accountId"\n/);
+      assert.match(text, /\n {8}ERROR: replaces table Users: its items are lost: the new table starts empty; it is protected/);
+      assert.match(text, /\nglobal\n {2}~ update {3}aws:iam\/rolePolicy:RolePolicy/);
+      assert.match(text, /3 change\(s\) would lose data or alerting, or fail/);
+      assert.match(text, /Offline preview of ddb-replicator, stack dev: \d+ resources \(as `pulumi preview` of this change/);
+    });
+  });
+
+  describe('with a git ref as the base', () => {
+    let repo: string;
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { stdio: 'pipe' });
+
+    before(() => {
+      repo = join(scratch, 'repo');
+      execFileSync('git', ['init', '-q', repo]);
+      for (const f of ['Pulumi.yaml', 'index.ts']) copyFileSync(join(FIXTURE, f), join(repo, f));
+      copyFileSync(join(FIXTURE, 'Pulumi.base.yaml'), join(repo, 'Pulumi.dev.yaml'));
+      symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'));
+      git('add', 'Pulumi.yaml', 'index.ts', 'Pulumi.dev.yaml');
+      git('-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-q', '-m', 'base');
+      copyFileSync(join(FIXTURE, 'Pulumi.renamed.yaml'), join(repo, 'Pulumi.dev.yaml'));
+      copyFileSync(join(FIXTURE, 'Pulumi.base.yaml'), join(repo, 'Pulumi.fresh.yaml'));
+    });
+
+    it("reads the stack file as committed at the ref (git show REF:./Pulumi.NAME.yaml)", async () => {
+      const { code, report } = await plan({ dir: repo, base: 'HEAD', policyConfig: allAdvisory });
+      assert.equal(code, 1);
+      assert.equal(report.changePlan.base, 'HEAD:Pulumi.dev.yaml');
+      assert.deepEqual(ops(report), ['replace aws:dynamodb/table:Table orders-table']);
+    });
+
+    it('plans a stack the ref does not have yet as all creates', async () => {
+      const { code, report } = await plan({ dir: repo, stack: 'fresh', base: 'HEAD', policyConfig: allAdvisory });
+      assert.equal(code, 0);
+      assert.match(report.changePlan.base, /^HEAD has no Pulumi\.fresh\.yaml: the stack is new/);
+      assert.deepEqual(report.changePlan.summary, { create: 5, update: 0, replace: 0, delete: 0, same: 0 });
+    });
+
+    it('names the fix for a bad base, and exits 2 with one line', async () => {
+      await assert.rejects(plan({ dir: repo, base: 'origin/no-such-branch' }), /^Error: --base origin\/no-such-branch: no such file, and git knows no such ref: fetch it first \(git fetch origin no-such-branch\) or give a stack file$/);
+      await assert.rejects(plan({ dir: scratch, stack: 'x', base: 'main' }), /--base main: no such file, and .* is not in a git repository: give a stack file, or a git ref of the program's repository/);
+      assert.throws(() => parsePreviewFlags(['--base', 'HEAD', '--assume-created']), /--base and --assume-created cannot be combined/);
+      const cli = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'preview/main.ts'), '--dir', repo, '--base', 'no-such-ref'], { encoding: 'utf8', cwd: ROOT });
+      assert.equal(cli.status, 2, cli.stderr);
+      assert.equal(cli.stderr.trim().split('\n').length, 1, cli.stderr);
+      assert.match(cli.stderr, /^--base no-such-ref: no such file, and git knows no such ref/);
+    });
+  });
+});
