@@ -86,6 +86,12 @@ export async function planProgram(dir: string, stack: string, options: PlanOptio
   };
 }
 
+/** The project name and the config a stack's program gets, as the CLI passes it (PULUMI_CONFIG). */
+export function programConfig(dir: string, stack: string): { project: string; config: Record<string, string> } {
+  const project = readProject(dir);
+  return { project: project.name, config: stackConfig(project, readStackFile(dir, stack)) };
+}
+
 /** Wire values as the policy analyzer deserializes them: unknowns stay sentinels its proxy recognizes. */
 function asAnalyzerSees(wire: Record<string, unknown>): Record<string, unknown> {
   const { deserializeProperties } = require('@pulumi/policy/deserialize') as { deserializeProperties: (s: { toJavaScript(): unknown }, proxySecrets: boolean) => Record<string, unknown> };
