@@ -89,7 +89,7 @@ export async function preview(opts: PreviewOptions, out: (text: string) => void 
 
   const baseFile = readBaseStackFile(opts.dir, opts.stack, opts.base);
   // The base's resources exist: their outputs are known, as after `pulumi up` of the base.
-  const base = baseFile ? await planProgram(opts.dir, opts.stack, { mode: 'assume-created', stackFile: baseFile }) : undefined;
+  const base = baseFile ? await planProgram(opts.dir, opts.stack, { mode: 'assume-created', stackFile: baseFile }).catch(inBase(baseFile.path)) : undefined;
   const planner = new ChangePlanner(base?.resources.map((r) => r.mocked) ?? []);
   const plan = await planProgram(opts.dir, opts.stack, { mode: 'preview', stackFile, existing: planner.existing });
   const changes = planner.result();
@@ -103,6 +103,12 @@ export async function preview(opts: PreviewOptions, out: (text: string) => void 
   }
   return changes.some((c) => c.risk) || violations.some((v) => v.level === 'mandatory') ? 1 : 0;
 }
+
+/** A base config this program rejects (a key renamed since, say) cannot be planned from: say it is the base's. */
+const inBase = (path: string) => (err: Error) => {
+  if (err instanceof PreviewInputError || err.name === 'StackConfigError') throw new PreviewInputError(`the base config ${path} does not run with this program: ${err.message}`);
+  throw err;
+};
 
 function readStackFileAt(path: string): StackFileSource {
   try {

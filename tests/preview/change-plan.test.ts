@@ -223,6 +223,9 @@ describe('change plan (npm run preview -- --base)', function () {
       await assert.rejects(plan({ dir: repo, base: 'origin/no-such-branch' }), /^Error: --base origin\/no-such-branch: no such file, and git knows no such ref: fetch it first \(git fetch origin no-such-branch\) or give a stack file$/);
       await assert.rejects(plan({ dir: scratch, stack: 'x', base: 'main' }), /--base main: no such file, and .* is not in a git repository: give a stack file, or a git ref of the program's repository/);
       assert.throws(() => parsePreviewFlags(['--base', 'HEAD', '--assume-created']), /--base and --assume-created cannot be combined/);
+      const invalid = join(scratch, 'invalid-base.yaml');
+      writeFileSync(invalid, 'config:\n  ddb-replicator:tables: []\n');
+      await assert.rejects(plan({ base: invalid }), /^Error: the base config .*invalid-base\.yaml does not run with this program: invalid ddb-replicator stack configuration/);
       const cli = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'preview/main.ts'), '--dir', repo, '--base', 'no-such-ref'], { encoding: 'utf8', cwd: ROOT });
       assert.equal(cli.status, 2, cli.stderr);
       assert.equal(cli.stderr.trim().split('\n').length, 1, cli.stderr);
