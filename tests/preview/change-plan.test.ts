@@ -112,6 +112,12 @@ describe('change plan (npm run preview -- --base)', function () {
       assert.deepEqual(ops(report), ['replace aws:dynamodb/table:Table orders-table', 'replace aws:sqs/queue:Queue orders-dlq', 'update pulumi:providers:aws orders-provider']);
       for (const c of report.changePlan.changes.filter((c) => c.op === 'replace')) assert.deepEqual([c.reasons, c.group], [['region us-east-1 -> eu-west-1'], 'eu-west-1']);
     });
+
+    it('keeps resources that move to another provider of the same region: its DiffConfig forces no replacement', async () => {
+      const { code, report } = await fixture('provider-renamed');
+      assert.equal(code, 0);
+      assert.deepEqual(ops(report), ['create pulumi:providers:aws orders-regional', 'delete pulumi:providers:aws orders-provider']);
+    });
   });
 
   describe('on the stack program, with fixture stack files', () => {
