@@ -60,7 +60,7 @@ export function parsePreviewFlags(argv: string[]): PreviewOptions | 'help' {
       strict: true,
     }));
   } catch (err) {
-    throw new PreviewInputError(`${(err as Error).message}\n\n${USAGE}`);
+    throw new PreviewInputError(`${(err as Error).message.split('. ')[0]}: see npm run preview -- --help for the options`);
   }
   if (values.help) return 'help';
   if (values.base !== undefined && values['assume-created']) {
