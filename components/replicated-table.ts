@@ -45,13 +45,15 @@ export class ReplicatedTable extends pulumi.ComponentResource {
       if (!providers[region]) throw new Error(`ReplicatedTable ${name}: no AWS provider for region ${region}; pass one per region (components/providers.ts)`);
     }
     const inRegion = (region: string) => ({ parent: this, provider: providers[region]! });
+    // A region removed from the config keeps its topic and subscription (no re-confirmation if it returns).
+    const kept = (region: string) => ({ ...inRegion(region), retainOnDelete: true });
 
     // Named by region, never by role: a failover changes which table is read, not which tables exist.
     const tables = Object.fromEntries(regions.map((region) => [region, new RegionalTable(`${name}-${region}`, { table, region }, { parent: this, providers: [providers[region]!] })]));
     const topics = Object.fromEntries(
       regions.map((region) => {
-        const topic = new aws.sns.Topic(`${name}-${region}-alarms`, { name: alarmTopicName(table.name, region), tags: table.tags }, inRegion(region));
-        if (args.alarmEmail) new aws.sns.TopicSubscription(`${name}-${region}-alarms-email`, { topic: topic.arn, protocol: 'email', endpoint: args.alarmEmail }, inRegion(region));
+        const topic = new aws.sns.Topic(`${name}-${region}-alarms`, { name: alarmTopicName(table.name, region), tags: table.tags }, kept(region));
+        if (args.alarmEmail) new aws.sns.TopicSubscription(`${name}-${region}-alarms-email`, { topic: topic.arn, protocol: 'email', endpoint: args.alarmEmail }, kept(region));
         return [region, topic];
       }),
     );

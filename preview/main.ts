@@ -2,28 +2,45 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { policies } from '../policies/rules';
-import { PackConfig, runPolicies } from './policy-runner';
-import { renderJson, renderText } from './render';
-import { planProgram, PreviewInputError } from './run-program';
+import { readBaseStackFile } from './base-stack-file';
+import { ChangePlanner } from './plan-diff';
+import { checkPolicies, PackConfig } from './policy-runner';
+import { renderText, reportJson } from './render';
+import { renderChangesText, summarize } from './render-changes';
+import { planProgram, PreviewInputError, StackFileSource } from './run-program';
 
 const USAGE = `Usage: npm run preview -- [options]
 
 Runs a Pulumi TypeScript program under Pulumi's mocks with a stack's config (no Pulumi CLI, backend
 or AWS credentials), prints the planned resources by region, and runs every policy of the
-ddb-replicator pack on them. Exits 1 on any mandatory violation.
+ddb-replicator pack on them, saying which policies are enforced at preview and which only at
+\`pulumi up\` (those that read values unknown until resources exist).
 
 Options:
   --stack NAME           stack whose Pulumi.NAME.yaml config to use (default dev)
   --dir PATH             the Pulumi program to preview (default: this project)
+  --base FILE|GIT_REF    also plan the change from a base config: a stack file, or the stack file
+                         as committed at a git ref (e.g. origin/main); lists what is created,
+                         updated, replaced and deleted, by region
+  --assume-created       every output known, as if every resource existed (what \`pulumi up\` checks)
   --policy-config FILE   policy pack config JSON, as for pulumi preview --policy-pack-config
   --json                 print a machine-readable report
-  --help                 show this text`;
+  --help                 show this text
+
+Exit codes: 0 clean (advisory findings only), 1 a mandatory policy violation, or a change that
+replaces or deletes a table, queue, alarm topic or subscription (unless retained) or a protected
+resource, 2 a usage error.`;
 
 export interface PreviewOptions {
   stack: string;
   dir: string;
   json: boolean;
   policyConfig?: string;
+  assumeCreated?: boolean;
+  /** A stack file, or a git ref whose Pulumi.<stack>.yaml is the base of a change plan. */
+  base?: string;
+  /** Programmatic only: the stack file to use instead of Pulumi.<stack>.yaml in `dir`. */
+  stackFile?: string;
 }
 
 export function parsePreviewFlags(argv: string[]): PreviewOptions | 'help' {
@@ -31,23 +48,74 @@ export function parsePreviewFlags(argv: string[]): PreviewOptions | 'help' {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { stack: { type: 'string' }, dir: { type: 'string' }, json: { type: 'boolean' }, 'policy-config': { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        stack: { type: 'string' },
+        dir: { type: 'string' },
+        json: { type: 'boolean' },
+        'policy-config': { type: 'string' },
+        'assume-created': { type: 'boolean' },
+        base: { type: 'string' },
+        help: { type: 'boolean' },
+      },
       strict: true,
     }));
   } catch (err) {
-    throw new PreviewInputError(`${(err as Error).message}\n\n${USAGE}`);
+    throw new PreviewInputError(`${(err as Error).message.split('. ')[0]}: see npm run preview -- --help for the options`);
   }
   if (values.help) return 'help';
-  return { stack: values.stack ?? 'dev', dir: resolve(values.dir ?? resolve(__dirname, '..')), json: !!values.json, policyConfig: values['policy-config'] };
+  if (values.base !== undefined && values['assume-created']) {
+    throw new PreviewInputError('--base and --assume-created cannot be combined: a change plan already knows the outputs of the resources that exist; drop one of them');
+  }
+  return {
+    stack: values.stack ?? 'dev',
+    dir: resolve(values.dir ?? resolve(__dirname, '..')),
+    json: !!values.json,
+    policyConfig: values['policy-config'],
+    assumeCreated: !!values['assume-created'],
+    base: values.base,
+  };
 }
 
-/** Returns the exit code: 0 clean or advisory only, 1 on a mandatory violation. */
+/** Returns the exit code: 0 clean or advisory only, 1 on a mandatory violation or a dangerous change. */
 export async function preview(opts: PreviewOptions, out: (text: string) => void = (t) => console.log(t)): Promise<number> {
   const config = opts.policyConfig ? readPolicyConfig(opts.policyConfig) : {};
-  const plan = await planProgram(opts.dir, opts.stack);
-  const violations = await runPolicies(policies, plan.resources, config);
-  out(opts.json ? renderJson(plan, violations) : renderText(plan, violations, policies.length));
-  return violations.some((v) => v.level === 'mandatory') ? 1 : 0;
+  const stackFile = opts.stackFile ? readStackFileAt(opts.stackFile) : undefined;
+  if (opts.base === undefined) {
+    const plan = await planProgram(opts.dir, opts.stack, { mode: opts.assumeCreated ? 'assume-created' : 'preview', stackFile });
+    const { violations, outcomes } = await checkPolicies(policies, plan.resources, config);
+    out(opts.json ? JSON.stringify(reportJson(plan, violations, outcomes), null, 2) : renderText(plan, violations, outcomes));
+    return violations.some((v) => v.level === 'mandatory') ? 1 : 0;
+  }
+
+  const baseFile = readBaseStackFile(opts.dir, opts.stack, opts.base);
+  // The base's resources exist: their outputs are known, as after `pulumi up` of the base.
+  const base = baseFile ? await planProgram(opts.dir, opts.stack, { mode: 'assume-created', stackFile: baseFile }).catch(inBase(baseFile.path)) : undefined;
+  const planner = new ChangePlanner(base?.resources.map((r) => r.mocked) ?? []);
+  const plan = await planProgram(opts.dir, opts.stack, { mode: 'preview', stackFile, existing: planner.existing });
+  const changes = planner.result();
+  const { violations, outcomes } = await checkPolicies(policies, plan.resources, config);
+  const baseSource = baseFile ? baseFile.path : `${opts.base} has no Pulumi.${opts.stack}.yaml: the stack is new, every resource is created`;
+  if (opts.json) {
+    const changePlan = { base: baseSource, summary: summarize(changes), dangerous: changes.filter((c) => c.risk).length, changes: changes.filter((c) => c.op !== 'same') };
+    out(JSON.stringify(reportJson(plan, violations, outcomes, { changePlan }), null, 2));
+  } else {
+    out(`${renderChangesText(changes, baseSource)}\n${renderText(plan, violations, outcomes, { change: true })}`);
+  }
+  return changes.some((c) => c.risk) || violations.some((v) => v.level === 'mandatory') ? 1 : 0;
+}
+
+/** A base config this program rejects (a key renamed since, say) cannot be planned from: say it is the base's. */
+const inBase = (path: string) => (err: Error) => {
+  if (err instanceof PreviewInputError || err.name === 'StackConfigError') throw new PreviewInputError(`the base config ${path} does not run with this program: ${err.message}`);
+  throw err;
+};
+
+function readStackFileAt(path: string): StackFileSource {
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (err) {
+    throw new PreviewInputError(`stack file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
 }
 
 function readPolicyConfig(path: string): PackConfig {

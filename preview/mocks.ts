@@ -1,48 +1,94 @@
 import * as pulumi from '@pulumi/pulumi';
+import { instrumentMockMonitor, RegistrationOptions } from './mock-monitor';
 
 /** Placeholder account in every mocked ARN. */
 export const ACCOUNT = '123456789012';
 
-export interface MockedResource {
+export interface MockedResource extends RegistrationOptions {
   readonly type: string;
   readonly name: string;
+  /** Inputs as the SDK's mocks receive them (in a preview, unknowns are `pulumi.Unknown`). */
   readonly inputs: Record<string, any>;
   /** Inputs plus the outputs a provider would add (ARNs, URLs, names). */
   readonly state: Record<string, any>;
+  /** The mocked resource ID; empty while unknown (a preview of a resource not yet created). */
+  readonly id: string;
   /** Region of the explicit provider, or of the default provider (aws:region). */
   readonly region?: string;
   readonly custom: boolean;
+  /** The provider resource's URN; undefined for a default provider. */
+  readonly providerUrn?: string;
+  /** Outputs as serialized on the wire, set once the registration is answered. */
+  wireOutputs?: Record<string, unknown>;
+}
+
+/** A registration about to be answered, for `MockOptions.existing`. */
+export type NewRegistration = Omit<MockedResource, 'state' | 'id' | 'wireOutputs'>;
+
+export interface MockOptions {
+  /** Run as `pulumi preview` does: outputs a resource only gets when it is created are unknown. */
+  readonly preview?: boolean;
+  /** The ID and state of a resource that already exists (a change plan's base), or undefined for a new one. */
+  readonly existing?: (r: NewRegistration) => { id: string; state: Record<string, unknown> } | undefined;
 }
 
 /**
  * Pulumi's engine-free mocks with realistic outputs: ARNs, stream ARNs and queue URLs carry the
  * resource's region and a placeholder account, so policies see what they would in a real preview.
- * Every registration is recorded. `defaultRegion` stands for the default provider's aws:region.
+ * Every registration is recorded with its engine-side URN and resource options. `defaultRegion`
+ * stands for the default provider's aws:region.
  */
-export function setRealisticMocks(project: string, stack: string, defaultRegion?: string): MockedResource[] {
+export function setRealisticMocks(project: string, stack: string, defaultRegion?: string, options: MockOptions = {}): MockedResource[] {
   const recorded: MockedResource[] = [];
+  const byUrn = new Map<string, MockedResource>();
   const providerRegions = new Map<string, string>();
   pulumi.runtime.setMocks(
     {
       newResource(args) {
         const { type, name, inputs } = args;
-        if (type === 'pulumi:providers:aws') {
-          const id = `provider-${name}`;
-          providerRegions.set(id, inputs.region);
-          recorded.push({ type, name, inputs, state: inputs, region: inputs.region, custom: true });
-          return { id, state: inputs };
+        const opts = monitor.optionsFor(type, name);
+        if (!opts) return { id: args.id ?? `${name}-id`, state: inputs }; // a read (`Resource.get`): nothing to plan
+        const custom = args.custom ?? true;
+        const providerUrn = opts.providerRef ? opts.providerRef.slice(0, opts.providerRef.lastIndexOf('::')) : undefined;
+        const isProvider = type.startsWith('pulumi:providers:');
+        const region: string | undefined = isProvider
+          ? inputs.region
+          : typeof inputs.region === 'string'
+            ? inputs.region
+            : providerUrn
+              ? providerRegions.get(providerUrn)
+              : custom && type.startsWith('aws:')
+                ? defaultRegion
+                : undefined;
+        if (isProvider && typeof region === 'string') providerRegions.set(opts.urn, region);
+        const registration: NewRegistration = { ...opts, type, name, inputs, region, custom, providerUrn };
+        const prior = options.existing?.(registration);
+        let id: string;
+        let state: Record<string, any>;
+        if (prior) {
+          ({ id, state } = { id: prior.id, state: { ...prior.state, ...inputs } });
+        } else {
+          const outputs = isProvider ? {} : outputsFor(type, name, inputs, region ?? defaultRegion ?? 'us-east-1');
+          // At preview the engine knows inputs and the name Pulumi picks in Check; the rest comes from creating it.
+          const computed = options.preview ? Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, k === 'name' || inputs[k] !== undefined ? v : pulumi.unknown])) : outputs;
+          state = { ...inputs, ...computed };
+          id = options.preview ? '' : isProvider ? `provider-${name}` : `${name}-id`;
         }
-        const region = args.provider ? providerRegions.get(args.provider.split('::').pop()!) : args.custom && type.startsWith('aws:') ? defaultRegion : undefined;
-        const state = { ...inputs, ...outputsFor(type, name, inputs, region ?? defaultRegion ?? 'us-east-1') };
-        recorded.push({ type, name, inputs, state, region, custom: args.custom ?? true });
-        return { id: `${name}-id`, state };
+        const resource: MockedResource = { ...registration, state, id };
+        recorded.push(resource);
+        byUrn.set(opts.urn, resource);
+        return { id: id || undefined, state };
       },
       call: (args) => answerInvoke(args.token, defaultRegion),
     },
     project,
     stack,
-    false,
+    !!options.preview,
   );
+  const monitor = instrumentMockMonitor(project, stack, (urn, wireOutputs) => {
+    const r = byUrn.get(urn);
+    if (r) r.wireOutputs = wireOutputs;
+  });
   return recorded;
 }
 
@@ -72,11 +118,13 @@ export function outputsFor(type: string, name: string, inputs: Record<string, an
     case 'aws:iam/policy:Policy':
       return { name: physical, arn: `arn:aws:iam::${ACCOUNT}:policy/${physical}` };
     case 'aws:cloudwatch/logGroup:LogGroup':
-      return { name: `/aws/lambda/${physical}`, arn: arn('logs', `log-group:/aws/lambda/${physical}`) };
+      return { name: physical, arn: arn('logs', `log-group:${physical}`) };
     case 'aws:cloudwatch/metricAlarm:MetricAlarm':
       return { name: physical, arn: arn('cloudwatch', `alarm:${physical}`) };
     case 'aws:sns/topic:Topic':
       return { name: physical, arn: arn('sns', physical) };
+    case 'aws:sns/topicSubscription:TopicSubscription':
+      return { arn: arn('sns', `${name}:subscription`) };
     case 'aws:lambda/eventSourceMapping:EventSourceMapping':
       return { uuid: `${name}-uuid`, arn: arn('lambda', `event-source-mapping:${name}-uuid`) };
     default:

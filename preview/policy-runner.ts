@@ -23,6 +23,10 @@ export interface PlannedResource {
   readonly parent?: string;
   readonly provider?: { type: string; name: string; urn: string; props: Record<string, unknown> };
   readonly protect?: boolean;
+  readonly ignoreChanges?: readonly string[];
+  readonly deleteBeforeReplace?: boolean;
+  /** Alias URNs, as the engine passes them to the analyzer. */
+  readonly aliases?: readonly string[];
 }
 
 export interface Violation {
@@ -30,6 +34,19 @@ export interface Violation {
   readonly level: EnforcementLevel;
   readonly message: string;
   readonly urn?: string;
+}
+
+/**
+ * Whether a policy could judge this program before anything exists: `preview` when it ran to
+ * completion without reading a value that is unknown until resources are created, `up-only` when it
+ * read one (the engine then reports "can't run during preview" and judges it only at `pulumi up`).
+ */
+export interface PolicyOutcome {
+  readonly policy: string;
+  readonly level: EnforcementLevel;
+  readonly enforced: 'preview' | 'up-only' | 'disabled';
+  /** For `up-only`: each unknown value read, with the resource it belongs to. */
+  readonly unknownReads: readonly { readonly message: string; readonly urn?: string }[];
 }
 
 /** Per policy: an enforcement level, or an object with `enforcementLevel` and the policy's settings. */
@@ -40,11 +57,26 @@ class NotApplicableError extends Error {}
 const isResourcePolicy = (p: Policies[number]): p is ResourceValidationPolicy => 'validateResource' in p;
 
 export async function runPolicies(policies: Policies, resources: readonly PlannedResource[], config: PackConfig = {}, stackTags = new Map<string, string>()): Promise<Violation[]> {
+  return (await checkPolicies(policies, resources, config, stackTags)).violations;
+}
+
+/** Runs the policies and says, per policy, whether it could be enforced with the values known now. */
+export async function checkPolicies(
+  policies: Policies,
+  resources: readonly PlannedResource[],
+  config: PackConfig = {},
+  stackTags = new Map<string, string>(),
+): Promise<{ violations: Violation[]; outcomes: PolicyOutcome[] }> {
   const violations: Violation[] = [];
+  const outcomes: PolicyOutcome[] = [];
   for (const p of policies) {
     const settings = config[p.name];
     const level = (typeof settings === 'string' ? settings : settings?.enforcementLevel) ?? p.enforcementLevel ?? 'advisory';
-    if (level === 'disabled') continue;
+    const unknownReads: { message: string; urn?: string }[] = [];
+    if (level === 'disabled') {
+      outcomes.push({ policy: p.name, level, enforced: 'disabled', unknownReads });
+      continue;
+    }
     const getConfig = <T>() => ({ ...schemaDefaults(p), ...(typeof settings === 'object' ? withoutLevel(settings) : {}) }) as T;
     const report = (message: string, urn?: string) => violations.push({ policy: p.name, level: level === 'remediate' ? 'mandatory' : level, message, urn });
     const notApplicable = (reason?: string): never => {
@@ -55,8 +87,10 @@ export async function runPolicies(policies: Policies, resources: readonly Planne
         await run();
       } catch (err) {
         if (err instanceof NotApplicableError) return;
-        if (err instanceof UnknownValueError) violations.push({ policy: p.name, level: 'advisory', message: `can't be checked during preview: ${(err as Error).message}`, urn });
-        else throw new Error(`policy ${p.name} failed: ${(err as Error).message}`);
+        if (err instanceof UnknownValueError) {
+          unknownReads.push({ message: (err as Error).message, urn });
+          violations.push({ policy: p.name, level: 'advisory', message: `can't be checked during preview: ${(err as Error).message}`, urn });
+        } else throw new Error(`policy ${p.name} failed: ${(err as Error).message}`);
       }
     };
     if (isResourcePolicy(p)) {
@@ -76,8 +110,9 @@ export async function runPolicies(policies: Policies, resources: readonly Planne
       resources.forEach((r, i) => r.parent && byUrn.has(r.parent) && ((stackResources[i] as { parent?: PolicyResource }).parent = byUrn.get(r.parent)));
       await guard(() => (p as StackValidationPolicy).validateStack({ resources: stackResources, getConfig, stackTags, notApplicable }, report));
     }
+    outcomes.push({ policy: p.name, level, enforced: unknownReads.length ? 'up-only' : 'preview', unknownReads });
   }
-  return violations;
+  return { violations, outcomes };
 }
 
 /** The parts of a resource both kinds of policy see; props wrapped to flag values unknown at preview. */
@@ -88,8 +123,16 @@ function describe(r: PlannedResource, values: Record<string, unknown>) {
     props,
     urn: r.urn,
     name: r.name,
-    // Only `protect` and `parent` are known offline.
-    opts: { protect: !!r.protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent },
+    // Custom timeouts and additional secret outputs are not recorded offline.
+    opts: {
+      protect: !!r.protect,
+      ignoreChanges: [...(r.ignoreChanges ?? [])],
+      deleteBeforeReplace: r.deleteBeforeReplace,
+      aliases: [...(r.aliases ?? [])],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+      parent: r.parent,
+    },
     provider: r.provider,
     isType: (cls: unknown) => isType(r.type, cls),
     asType: (cls: unknown) => (isType(r.type, cls) ? (props as never) : undefined),

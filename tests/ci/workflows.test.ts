@@ -1,14 +1,19 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { readBaseStackFile } from '../../preview/base-stack-file';
 
 const ROOT = resolve(__dirname, '../..');
 const WORKFLOWS = join(ROOT, '.github/workflows');
 const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 type Step = { uses?: string; run?: string; with?: Record<string, unknown>; 'working-directory'?: string };
-type Workflow = { on?: unknown; jobs: Record<string, { strategy?: { matrix?: { stack?: string[] } }; steps: Step[] }> };
+type Permissions = Record<string, string>;
+type Job = { permissions?: Permissions; env?: Record<string, string>; strategy?: { matrix?: { stack?: string[] } }; steps: Step[] };
+type Workflow = { on?: unknown; permissions?: Permissions; jobs: Record<string, Job> };
 
 const workflows = readdirSync(WORKFLOWS)
   .filter((f) => /\.ya?ml$/.test(f))
@@ -41,8 +46,73 @@ describe('GitHub workflows for users', () => {
     });
   }
 
+  const jobs = workflows.flatMap(({ file, doc }) => Object.entries(doc.jobs).map(([name, job]) => ({ file, doc, name, job })));
+  const pulumiSteps = jobs.flatMap(({ job }) => job.steps).filter((s) => s.uses?.startsWith('pulumi/actions@'));
+
+  it('run on Node.js 22, which @pulumi/pulumi requires, as package.json says', () => {
+    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    assert.equal(engines, '>=22');
+    const setups = jobs.flatMap(({ file, name, job }) => job.steps.filter((s) => s.uses?.startsWith('actions/setup-node@')).map((s) => [`${file} ${name}`, String(s.with?.['node-version'])]));
+    assert.ok(setups.length >= 4);
+    for (const [where, version] of setups) assert.equal(version, '22', where);
+  });
+
+  it('create a stack on its first preview or deploy (upsert)', () => {
+    assert.equal(pulumiSteps.length, 2);
+    for (const s of pulumiSteps) assert.equal(s.with?.upsert, true, `pulumi/actions ${String(s.with?.command)}`);
+  });
+
+  it('install every package from its lockfile: npm ci, for the project and for the policy pack before it is used', () => {
+    for (const { file, name, job } of jobs) {
+      for (const s of job.steps) assert.doesNotMatch(s.run ?? '', /\bnpm (install|i)\b/, `${file} ${name}: npm install ignores the lockfile`);
+      const packs = job.steps.flatMap((s, i) => (typeof s.with?.policyPacks === 'string' ? s.with.policyPacks.split('\n').filter(Boolean).map((pack) => ({ pack, i })) : []));
+      for (const { pack, i } of packs) {
+        const installed = job.steps.slice(0, i).some((s) => /^npm ci\b/.test(s.run ?? '') && s['working-directory'] === pack);
+        assert.ok(installed, `${file} ${name}: the pack ${pack} is used without npm ci in its directory first`);
+      }
+    }
+  });
+
+  it('grant id-token: write only to the jobs that assume the AWS role, and each of them', () => {
+    for (const { file, doc } of workflows) assert.equal(doc.permissions?.['id-token'], undefined, `${file}: id-token granted to every job`);
+    for (const { file, name, job } of jobs) {
+      const assumesRole = job.steps.some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@') && s.with?.['role-to-assume']);
+      assert.equal(job.permissions?.['id-token'] === 'write', assumesRole, `${file} ${name}`);
+    }
+  });
+
+  it('plan each stack change of a pull request against the base branch, fetched first', () => {
+    const preview = jobs.find(({ file, job }) => file === 'pull-request.yml' && job.steps.some((s) => /npm run preview/.test(s.run ?? '')))!;
+    assert.ok(preview, 'a pull-request job runs the offline preview');
+    const steps = preview.job.steps;
+    const planAt = steps.findIndex((s) => /npm run preview -- --stack \$\{\{ matrix\.stack \}\} --base "origin\/\$BASE_REF"/.test(s.run ?? ''));
+    const fetchAt = steps.findIndex((s) => /git fetch .*origin "\+refs\/heads\/\$BASE_REF:refs\/remotes\/origin\/\$BASE_REF"/.test(s.run ?? ''));
+    const checkoutAt = steps.findIndex((s) => s.uses?.startsWith('actions/checkout@'));
+    assert.ok(checkoutAt >= 0 && checkoutAt < fetchAt && fetchAt < planAt, JSON.stringify(steps));
+    assert.equal(preview.job.env?.BASE_REF, '${{ github.base_ref }}', 'the base branch comes from the event, through the environment');
+
+    // The fetch, run as written in a depth-1 clone of a PR branch, makes the base's stack file readable.
+    const dir = mkdtempSync(join(tmpdir(), 'base-fetch-'));
+    try {
+      const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-C', cwd, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8', stdio: 'pipe' });
+      const origin = join(dir, 'origin');
+      execFileSync('git', ['init', '-q', '-b', 'main', origin]);
+      writeFileSync(join(origin, 'Pulumi.dev.yaml'), 'config:\n  base: yes\n');
+      git(origin, 'add', '.');
+      git(origin, 'commit', '-q', '-m', 'base');
+      git(origin, 'checkout', '-q', '-b', 'feature');
+      writeFileSync(join(origin, 'Pulumi.dev.yaml'), 'config:\n  base: no\n');
+      git(origin, 'commit', '-q', '-am', 'change');
+      const clone = join(dir, 'clone');
+      execFileSync('git', ['clone', '-q', '--depth=1', '--branch', 'feature', `file://${origin}`, clone]);
+      execFileSync('bash', ['-c', steps[fetchAt]!.run!], { cwd: clone, env: { ...process.env, BASE_REF: 'main' }, stdio: 'pipe' });
+      assert.deepEqual(readBaseStackFile(clone, 'dev', 'origin/main'), { path: 'origin/main:Pulumi.dev.yaml', text: 'config:\n  base: yes\n' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('previews with the policy pack on pull requests and deploys with it on main', () => {
-    const pulumiSteps = workflows.flatMap((w) => Object.values(w.doc.jobs).flatMap((j) => j.steps)).filter((s) => s.uses?.startsWith('pulumi/actions@'));
     assert.deepEqual(pulumiSteps.map((s) => [s.with?.command, s.with?.policyPacks]).sort(), [['preview', 'policies'], ['up', 'policies']]);
   });
 });

@@ -235,6 +235,17 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     assert.deepEqual([...new Set(enabled(after))], ['eu-west-1']);
   });
 
+  it('protects the tables, and keeps tables, DLQs, topics and subscriptions in AWS when their region leaves the config', async () => {
+    const r = await deploy({}, { alarmEmail: 'oncall@example.com' });
+    for (const type of ['aws:dynamodb/table:Table', 'aws:sqs/queue:Queue', 'aws:sns/topic:Topic', 'aws:sns/topicSubscription:TopicSubscription']) {
+      for (const x of ofType(r, type)) assert.equal(x.retainOnDelete, true, `${x.name} is retained`);
+    }
+    for (const t of ofType(r, TABLE_TYPE)) assert.equal(t.protect, true, `${t.name} is protected`);
+    for (const f of ofType(r, 'aws:lambda/function:Function')) assert.equal(f.retainOnDelete, false, 'a link itself holds nothing to keep');
+    const scratch = await deploy({ deletionProtection: false });
+    assert.ok(ofType(scratch, TABLE_TYPE).every((t) => !t.protect && !t.inputs.deletionProtectionEnabled));
+  });
+
   it('names every resource explicitly, within AWS limits, for a 255-character table name and five replica regions', async () => {
     const name = `${'T'.repeat(120)}.${'x'.repeat(134)}`;
     const r = await deploy({ name, replicaRegions: ['eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1'] }, { alarmEmail: 'oncall@example.com' });

@@ -29,9 +29,17 @@ function assertDevStackShape(run: ProgramRun): void {
     assert.deepEqual([table.inputs.name, table.inputs.streamEnabled, table.inputs.streamViewType, table.inputs.deletionProtectionEnabled], ['Users', true, 'NEW_AND_OLD_IMAGES', true]);
   }
   const mappings = ofType(run, 'aws:lambda/eventSourceMapping:EventSourceMapping');
-  assert.deepEqual(mappings.map((m) => m.name).sort(), ['Users-to-ap-southeast-2-esm', 'Users-to-eu-west-1-esm']);
+  // Every region reads its own stream through its links (by slot); only the primary's are enabled.
+  assert.deepEqual(mappings.map((m) => [m.name, m.inputs.enabled]).sort(), [
+    ['Users-ap-southeast-2-link0-esm', false],
+    ['Users-ap-southeast-2-link1-esm', false],
+    ['Users-eu-west-1-link0-esm', false],
+    ['Users-us-east-1-link0-esm', true],
+    ['Users-us-east-1-link1-esm', true],
+  ]);
   for (const m of mappings) {
-    assert.equal(providerUrn(m.provider), `${URN}pulumi:providers:aws::aws-us-east-1`, 'mappings live in the primary region');
+    const region = /^Users-(.+)-link\d-esm$/.exec(m.name)![1];
+    assert.equal(providerUrn(m.provider), `${URN}pulumi:providers:aws::aws-${region}`, 'a mapping lives in the region whose stream it reads');
     assert.deepEqual([m.inputs.startingPosition, m.inputs.bisectBatchOnFunctionError, m.inputs.maximumRetryAttempts, m.inputs.functionResponseTypes], ['TRIM_HORIZON', true, 10, ['ReportBatchItemFailures']]);
   }
 }
@@ -52,7 +60,7 @@ describe("stack program under Pulumi's own program runner (cmd/run, ResourceMoni
       assert.deepEqual([m.inputs.eventSourceArn, m.inputs.functionName, (m.inputs.destinationConfig as { onFailure: { destinationArn: unknown } }).onFailure.destinationArn], [UNKNOWN, UNKNOWN, UNKNOWN]);
     }
     // The role policy is built with apply from ARNs: at preview the whole JSON string is unknown.
-    assert.deepEqual(ofType(preview, 'aws:iam/rolePolicy:RolePolicy').map((p) => p.inputs.policy), [UNKNOWN, UNKNOWN]);
+    assert.deepEqual(ofType(preview, 'aws:iam/rolePolicy:RolePolicy').map((p) => p.inputs.policy), Array(5).fill(UNKNOWN));
     const exports = preview.engine.resourceOutputs.get(`${URN}pulumi:pulumi:Stack::ddb-replicator-dev`) as { tables: { Users: { tableArns: Record<string, string> } } };
     assert.deepEqual(exports.tables.Users.tableArns, { 'us-east-1': UNKNOWN, 'eu-west-1': UNKNOWN, 'ap-southeast-2': UNKNOWN });
   });
@@ -61,8 +69,8 @@ describe("stack program under Pulumi's own program runner (cmd/run, ResourceMoni
     assertDevStackShape(up);
     assert.deepEqual(up.engine.registrations.map((r) => r.urn).sort(), preview.engine.registrations.map((r) => r.urn).sort());
     const streamArn = 'arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000';
-    for (const m of ofType(up, 'aws:lambda/eventSourceMapping:EventSourceMapping')) assert.equal(m.inputs.eventSourceArn, streamArn);
-    const policy = JSON.parse(String(named(up, 'Users-to-eu-west-1-policy').inputs.policy)) as { Statement: { Sid: string; Resource: string[] }[] };
+    for (const m of ofType(up, 'aws:lambda/eventSourceMapping:EventSourceMapping')) assert.equal(m.inputs.eventSourceArn, streamArn.replace('us-east-1', /^Users-(.+)-link/.exec(m.name)![1]!));
+    const policy = JSON.parse(String(named(up, 'Users-us-east-1-link1-policy').inputs.policy)) as { Statement: { Sid: string; Resource: string[] }[] };
     assert.deepEqual(policy.Statement.find((s) => s.Sid === 'ReadSourceStream')?.Resource, [streamArn]);
     assert.deepEqual(policy.Statement.find((s) => s.Sid === 'WriteReplicaItems')?.Resource, ['arn:aws:dynamodb:eu-west-1:123456789012:table/Users']);
     const exports = up.engine.resourceOutputs.get(`${URN}pulumi:pulumi:Stack::ddb-replicator-dev`) as { tables: { Users: { tableArns: Record<string, string>; streamArn: string } } };
@@ -92,10 +100,10 @@ describe("stack program under Pulumi's own program runner (cmd/run, ResourceMoni
         for (const d of await analyzer.analyze(analyzed(r, providers))) found.push({ ...d, resource: r.name });
       }
       assert.deepEqual(found.filter((d) => d.level === 'mandatory'), []);
-      assert.deepEqual(found.map((d) => [d.resource, d.policy, d.level]).sort(), [
-        ['Users-to-ap-southeast-2-policy', 'iam-no-wildcards', 'advisory'],
-        ['Users-to-eu-west-1-policy', 'iam-no-wildcards', 'advisory'],
-      ]);
+      assert.deepEqual(
+        found.map((d) => [d.resource, d.policy, d.level]).sort(),
+        ['ap-southeast-2-link0', 'ap-southeast-2-link1', 'eu-west-1-link0', 'us-east-1-link0', 'us-east-1-link1'].map((l) => [`Users-${l}-policy`, 'iam-no-wildcards', 'advisory']),
+      );
       assert.ok(found.every((d) => /the policy document policy is unknown as a whole at preview/.test(d.message)));
     } finally {
       analyzer.close();

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { answerInvoke, outputsFor } from '../../preview/mocks';
-import { stackConfig } from '../../preview/run-program';
+import { programConfig } from '../../preview/run-program';
 import { FakeEngine, startFakeEngine } from './fake-engine';
 
 export interface ProgramRun {
@@ -24,13 +24,13 @@ const RUN_TIMEOUT_MS = 240_000;
  * again before this resolves.
  */
 export async function runStackProgram(dir: string, stack: string, opts: { dryRun: boolean; config?: Record<string, string> }): Promise<ProgramRun> {
-  const { project, config } = stackConfig(dir, stack);
+  const { project, config } = programConfig(dir, stack);
   const region = config['aws:region'] ?? 'us-east-1';
-  const engine = await startFakeEngine({ project: project.name, stack, dryRun: opts.dryRun, defaultRegion: region, outputsFor, invoke: (token) => answerInvoke(token, region) });
+  const engine = await startFakeEngine({ project, stack, dryRun: opts.dryRun, defaultRegion: region, outputsFor, invoke: (token) => answerInvoke(token, region) });
   try {
-    const args = ['--monitor', engine.address, '--engine', engine.address, '--organization', 'organization', '--project', project.name, '--root-directory', dir, '--stack', stack, '--pwd', dir];
+    const args = ['--monitor', engine.address, '--engine', engine.address, '--organization', 'organization', '--project', project, '--root-directory', dir, '--stack', stack, '--pwd', dir];
     if (opts.dryRun) args.push('--dry-run');
-    args.push('--parallel', '16', project.main ?? '.');
+    args.push('--parallel', '16', '.');
     const { NODE_OPTIONS: _, ...env } = process.env;
     const child = spawn(process.execPath, [join(dir, 'node_modules/@pulumi/pulumi/cmd/run'), ...args], {
       cwd: dir,

@@ -2,7 +2,7 @@ import { RunningDynamoDbLocal, startDynamoDbLocal, useLocalEndpoint } from '../.
 
 /** Root hooks: one DynamoDB Local for the whole run, on 127.0.0.1 and a free port. */
 let ddb: RunningDynamoDbLocal | undefined;
-// Node.js 20 is this project's platform; the SDK's notice about future versions needing 22 is noise in test output.
+// On Node.js < 22 (which package.json's engines rule out) the AWS SDK's notice about needing 22 is only noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const mochaHooks = {
