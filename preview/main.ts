@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { policies } from '../policies/rules';
-import { readBaseStackFile } from './base-stack-file';
+import { readBase } from './base-stack-file';
 import { ChangePlanner } from './plan-diff';
 import { checkPolicies, PackConfig } from './policy-runner';
 import { renderText, reportJson } from './render';
@@ -19,9 +19,9 @@ ddb-replicator pack on them, saying which policies are enforced at preview and w
 Options:
   --stack NAME           stack whose Pulumi.NAME.yaml config to use (default dev)
   --dir PATH             the Pulumi program to preview (default: this project)
-  --base FILE|GIT_REF    also plan the change from a base config: a stack file, or the stack file
-                         as committed at a git ref (e.g. origin/main); lists what is created,
-                         updated, replaced and deleted, by region
+  --base FILE|GIT_REF    also plan the change from a base: a stack file (with this program), or the
+                         program and its stack file as committed at a git ref (e.g. origin/main);
+                         lists what is created, updated, replaced and deleted, by region
   --assume-created       every output known, as if every resource existed (what \`pulumi up\` checks)
   --policy-config FILE   policy pack config JSON, as for pulumi preview --policy-pack-config
   --json                 print a machine-readable report
@@ -87,9 +87,11 @@ export async function preview(opts: PreviewOptions, out: (text: string) => void 
     return violations.some((v) => v.level === 'mandatory') ? 1 : 0;
   }
 
-  const baseFile = readBaseStackFile(opts.dir, opts.stack, opts.base);
+  const { stackFile: baseFile, programDir, cleanup } = readBase(opts.dir, opts.stack, opts.base);
   // The base's resources exist: their outputs are known, as after `pulumi up` of the base.
-  const base = baseFile ? await planProgram(opts.dir, opts.stack, { mode: 'assume-created', stackFile: baseFile }).catch(inBase(baseFile.path)) : undefined;
+  const base = baseFile
+    ? await planProgram(programDir ?? opts.dir, opts.stack, { mode: 'assume-created', stackFile: baseFile }).catch(inBase(baseFile.path)).finally(cleanup)
+    : undefined;
   const planner = new ChangePlanner(base?.resources.map((r) => r.mocked) ?? []);
   const plan = await planProgram(opts.dir, opts.stack, { mode: 'preview', stackFile, existing: planner.existing });
   const changes = planner.result();

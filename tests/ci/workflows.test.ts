@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { readBaseStackFile } from '../../preview/base-stack-file';
+import { readBase } from '../../preview/base-stack-file';
 
 const ROOT = resolve(__dirname, '../..');
 const WORKFLOWS = join(ROOT, '.github/workflows');
@@ -106,7 +106,13 @@ describe('GitHub workflows for users', () => {
       const clone = join(dir, 'clone');
       execFileSync('git', ['clone', '-q', '--depth=1', '--branch', 'feature', `file://${origin}`, clone]);
       execFileSync('bash', ['-c', steps[fetchAt]!.run!], { cwd: clone, env: { ...process.env, BASE_REF: 'main' }, stdio: 'pipe' });
-      assert.deepEqual(readBaseStackFile(clone, 'dev', 'origin/main'), { path: 'origin/main:Pulumi.dev.yaml', text: 'config:\n  base: yes\n' });
+      const base = readBase(clone, 'dev', 'origin/main');
+      try {
+        assert.deepEqual(base.stackFile, { path: 'origin/main:Pulumi.dev.yaml', text: 'config:\n  base: yes\n' });
+        assert.equal(readFileSync(join(base.programDir!, 'Pulumi.dev.yaml'), 'utf8'), 'config:\n  base: yes\n', 'the program as committed at the base');
+      } finally {
+        base.cleanup();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { policies } from '../../policies/rules';
@@ -217,6 +217,22 @@ describe('change plan (npm run preview -- --base)', function () {
       assert.equal(code, 1);
       assert.equal(report.changePlan.base, 'HEAD:Pulumi.dev.yaml');
       assert.deepEqual(ops(report), ['replace aws:dynamodb/table:Table orders-table']);
+    });
+
+    it('plans the program as committed at the ref too: a code change that renames a resource shows as its delete and create', async () => {
+      const index = join(repo, 'index.ts');
+      const committed = readFileSync(index, 'utf8');
+      copyFileSync(join(FIXTURE, 'Pulumi.base.yaml'), join(repo, 'Pulumi.dev.yaml'));
+      writeFileSync(index, committed.replace('`${name}-dlq`', '`${name}-failed-batches`'));
+      try {
+        const { code, report } = await plan({ dir: repo, base: 'HEAD', policyConfig: allAdvisory });
+        assert.equal(code, 1);
+        assert.deepEqual(ops(report), ['create aws:sqs/queue:Queue orders-failed-batches', 'delete aws:sqs/queue:Queue orders-dlq']);
+        assert.match(report.changePlan.changes.find((c) => c.op === 'delete')!.risk!, /^deletes queue /);
+      } finally {
+        writeFileSync(index, committed);
+        copyFileSync(join(FIXTURE, 'Pulumi.renamed.yaml'), join(repo, 'Pulumi.dev.yaml'));
+      }
     });
 
     it('plans a stack the ref does not have yet as all creates', async () => {
