@@ -2,7 +2,8 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { linksFrom } from '../config/links';
 import type { TableModel } from '../config/model';
-import { alarmTopicName } from '../config/names';
+import { alarmTopicName, physicalName } from '../config/names';
+import { METRIC_NAMES } from '../handlers/metrics';
 import { RegionalTable } from './regional-table';
 import { ReplicationLink } from './replication-link';
 
@@ -73,6 +74,7 @@ export class ReplicatedTable extends pulumi.ComponentResource {
               sourceStreamArn: tables[source]!.streamArn,
               replicaTableArns: Object.fromEntries(targets.map((r) => [r, tables[r]!.arn])),
               stateTableArn: tables[source]!.stateTable.arn,
+              targetStateTableArns: Object.fromEntries(targets.map((r) => [r, tables[r]!.stateTable.arn])),
               metricsNamespace: args.metricsNamespace ?? 'DdbReplicator',
               alarmTopicArn: topics[source]!.arn,
             },
@@ -81,12 +83,36 @@ export class ReplicatedTable extends pulumi.ComponentResource {
       ),
     );
     const primaryLinks = links.filter((l) => l.sourceRegion === table.primaryRegion);
+    // Writes replication will not carry (a former primary still taking writes) wait in the review report.
+    const reviewAlarms = regions.map(
+      (region) =>
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-${region}-review`,
+          {
+            name: physicalName('alarm', table.name, `${region}-review`),
+            alarmDescription: `${table.name}: writes in ${region} that replication will not carry are in the review report (ddb-replicator review)`,
+            namespace: args.metricsNamespace ?? 'DdbReplicator',
+            metricName: METRIC_NAMES.review,
+            dimensions: { Table: table.name, SourceRegion: region },
+            statistic: 'Sum',
+            period: 300,
+            evaluationPeriods: 1,
+            comparisonOperator: 'GreaterThanThreshold',
+            threshold: 0,
+            treatMissingData: 'notBreaching',
+            alarmActions: [topics[region]!.arn],
+            okActions: [topics[region]!.arn],
+            tags: table.tags,
+          },
+          inRegion(region),
+        ),
+    );
 
     this.tableArns = Object.fromEntries(regions.map((r) => [r, tables[r]!.arn]));
     this.streamArn = tables[table.primaryRegion]!.streamArn;
     this.dlqUrls = primaryLinks.map((l) => l.dlqUrl);
     this.functionNames = primaryLinks.map((l) => l.functionName);
-    this.alarmNames = links.flatMap((l) => l.alarmNames);
+    this.alarmNames = [...links.flatMap((l) => l.alarmNames), ...reviewAlarms.map((a) => a.name)];
     this.alarmTopicArns = Object.fromEntries(regions.map((r) => [r, topics[r]!.arn]));
     this.registerOutputs({
       tableArns: this.tableArns,

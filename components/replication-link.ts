@@ -28,6 +28,8 @@ export interface ReplicationLinkArgs {
   readonly replicaTableArns: Readonly<Record<string, pulumi.Input<string>>>;
   /** The replication state table in the source region. */
   readonly stateTableArn: pulumi.Input<string>;
+  /** The replication state table per target region (fences). */
+  readonly targetStateTableArns: Readonly<Record<string, pulumi.Input<string>>>;
   /** Namespace of the handler's metrics. */
   readonly metricsNamespace: string;
   /** SNS topic every alarm notifies. */
@@ -63,9 +65,19 @@ export class ReplicationLink extends pulumi.ComponentResource {
         name: 'replication',
         role: role.id,
         policy: pulumi
-          .all([args.sourceTableArn, args.sourceStreamArn, pulumi.all(args.targetRegions.map((r) => args.replicaTableArns[r]!)), args.stateTableArn, dlq.arn, logGroup.arn])
-          .apply(([sourceTableArn, streamArn, replicaTableArns, stateTableArn, dlqArn, logGroupArn]) =>
-            JSON.stringify(replicationPolicyDocument({ sourceTableArn, streamArn, replicaTableArns, stateTableArn, dlqArn, logGroupArn, metricsNamespace: args.metricsNamespace })),
+          .all([
+            args.sourceTableArn,
+            args.sourceStreamArn,
+            pulumi.all(args.targetRegions.map((r) => args.replicaTableArns[r]!)),
+            args.stateTableArn,
+            pulumi.all(args.targetRegions.map((r) => args.targetStateTableArns[r]!)),
+            dlq.arn,
+            logGroup.arn,
+          ])
+          .apply(([sourceTableArn, streamArn, replicaTableArns, stateTableArn, targetStateTableArns, dlqArn, logGroupArn]) =>
+            JSON.stringify(
+              replicationPolicyDocument({ sourceTableArn, streamArn, replicaTableArns, stateTableArn, targetStateTableArns, dlqArn, logGroupArn, metricsNamespace: args.metricsNamespace }),
+            ),
           ),
       },
       parent,

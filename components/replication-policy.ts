@@ -3,8 +3,10 @@ export interface ReplicationPolicyInputs {
   readonly sourceTableArn: string;
   readonly streamArn: string;
   readonly replicaTableArns: readonly string[];
-  /** The replication state table in the source region (tombstones). */
+  /** The replication state table in the source region (fence, tombstones, review entries). */
   readonly stateTableArn: string;
+  /** The state tables of the target regions (their fences). */
+  readonly targetStateTableArns: readonly string[];
   readonly dlqArn: string;
   readonly logGroupArn: string;
   readonly metricsNamespace: string;
@@ -38,10 +40,18 @@ export function replicationPolicyDocument(p: ReplicationPolicyInputs) {
         Resource: [...p.replicaTableArns],
       },
       {
-        Sid: 'KeepTombstones',
+        // The source region's fence, tombstones and review entries.
+        Sid: 'KeepReplicationState',
         Effect: 'Allow',
-        Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
         Resource: [p.stateTableArn],
+      },
+      {
+        // A target's fence: read before writing there; created as a copy where a new region has none.
+        Sid: 'CheckTargetFences',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: [...p.targetStateTableArns],
       },
       {
         Sid: 'SendFailedBatchesToDlq',

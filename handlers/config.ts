@@ -11,6 +11,8 @@ export interface ReplicatorConfig {
   readonly state: ReplicaTarget;
   /** The table's TTL attribute: an item whose TTL has passed counts as deleted in comparisons. */
   readonly ttlAttribute?: string;
+  /** How long a region's fence may be trusted before it is read again. */
+  readonly fenceCacheMs: number;
   readonly conflictPolicy: ConflictPolicy;
   readonly replicateTtlDeletes: boolean;
   /** Undefined when metrics are off. */
@@ -34,6 +36,7 @@ export function parseConfig(env: Env): ReplicatorConfig {
     targets: parseTargets(env[ENV.replicaTargets]),
     state: parseState(env),
     ttlAttribute: env[ENV.ttlAttribute]?.trim() || undefined,
+    fenceCacheMs: parseFenceCache(env[ENV.fenceCacheSeconds]) * 1000,
     conflictPolicy: parseConflictPolicy(env[ENV.conflictPolicy]),
     replicateTtlDeletes: parseBoolean(ENV.replicateTtlDeletes, env[ENV.replicateTtlDeletes], DEFAULTS.replicateTtlDeletes),
     metricsNamespace: env[ENV.metricsNamespace]?.trim() || undefined,
@@ -76,9 +79,21 @@ function parseState(env: Env): ReplicaTarget {
   if (!tableName || !TABLE_NAME.test(tableName)) {
     throw new ConfigError(`${ENV.stateTable} is ${JSON.stringify(env[ENV.stateTable])}: set it to the replication state table's name in this region (the component sets it)`);
   }
-  const region = env.AWS_REGION?.trim();
-  if (!region || !REGION.test(region)) throw new ConfigError(`AWS_REGION is ${JSON.stringify(env.AWS_REGION)}: run in Lambda, which sets it, or set it to this function's region`);
+  const region = parseRegion('AWS_REGION', env.AWS_REGION, "run in Lambda, which sets it, or set it to this function's region");
   return { region, tableName };
+}
+
+function parseRegion(name: string, raw: string | undefined, fix: string): string {
+  const value = raw?.trim();
+  if (!value || !REGION.test(value)) throw new ConfigError(`${name} is ${JSON.stringify(raw)}: ${fix}`);
+  return value;
+}
+
+function parseFenceCache(raw: string | undefined): number {
+  if (!raw?.trim()) return DEFAULTS.fenceCacheSeconds;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 300) throw new ConfigError(`${ENV.fenceCacheSeconds} is ${JSON.stringify(raw)}: use a whole number of seconds from 0 to 300`);
+  return value;
 }
 
 function parseConflictPolicy(raw: string | undefined): ConflictPolicy {

@@ -19,6 +19,8 @@ export const ENV = {
   stateTable: 'STATE_TABLE',
   /** The table's TTL attribute, if any: an expired item counts as deleted in every comparison. */
   ttlAttribute: 'TTL_ATTRIBUTE',
+  /** Seconds a link may trust a region's fence before reading it again (default 10). */
+  fenceCacheSeconds: 'FENCE_CACHE_SECONDS',
 } as const;
 
 export const CONFLICT_POLICIES = ['source-wins', 'keep-replica'] as const;
@@ -29,6 +31,8 @@ export const DEFAULTS = {
   replicateTtlDeletes: true,
   /** A default batch (100 records) to up to two regions in one round trip: round trips set the pace. */
   maxConcurrency: 256,
+  /** The failover waits this long (plus the function timeout and a clock margin) for links to see a raised fence. */
+  fenceCacheSeconds: 10,
 } as const;
 
 /**

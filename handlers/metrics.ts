@@ -7,6 +7,10 @@ export interface TargetCounts {
   duplicates: number;
   conflicts: number;
   failures: number;
+  /** Changes this link could not write because the region's fence names another primary: reported for review. */
+  fenced: number;
+  /** Changes not written to a region whose fence is behind (not yet rejoined). */
+  notAdmitted: number;
   writes: number;
   /** ms from each applied record's ApproximateCreationDateTime to its write. */
   latenciesMs: number[];
@@ -18,6 +22,8 @@ export const emptyCounts = (): TargetCounts => ({
   duplicates: 0,
   conflicts: 0,
   failures: 0,
+  fenced: 0,
+  notAdmitted: 0,
   writes: 0,
   latenciesMs: [],
 });
@@ -28,15 +34,32 @@ export const METRIC_NAMES = {
   duplicates: 'DuplicateRecords',
   conflicts: 'Conflicts',
   failures: 'FailedRecords',
+  fenced: 'FencedRecords',
+  notAdmitted: 'RecordsNotAdmitted',
   latency: 'ReplicationLatency',
+  echoes: 'EchoRecordsSkipped',
+  review: 'RecordsForReview',
 } as const;
 
 /** PutMetricData accepts at most 150 distinct values per metric. */
 const MAX_VALUES = 150;
 
-/** Pure: the metric data of one invocation, dimensions Table and TargetRegion. */
-export function buildMetricData(table: string, byRegion: ReadonlyMap<string, TargetCounts>, timestamp: Date): MetricDatum[] {
-  const data: MetricDatum[] = [];
+/** Pure: the metric data of one invocation: per target (dimensions Table, TargetRegion) and per link (Table, SourceRegion). */
+export function buildMetricData(
+  table: string,
+  sourceRegion: string,
+  byRegion: ReadonlyMap<string, TargetCounts>,
+  link: { readonly echoes: number; readonly review: number },
+  timestamp: Date,
+): MetricDatum[] {
+  const linkDims = [
+    { Name: 'Table', Value: table },
+    { Name: 'SourceRegion', Value: sourceRegion },
+  ];
+  const data: MetricDatum[] = [
+    { MetricName: METRIC_NAMES.echoes, Dimensions: linkDims, Timestamp: timestamp, Unit: StandardUnit.Count, Value: link.echoes },
+    { MetricName: METRIC_NAMES.review, Dimensions: linkDims, Timestamp: timestamp, Unit: StandardUnit.Count, Value: link.review },
+  ];
   for (const [region, c] of byRegion) {
     const Dimensions = [
       { Name: 'Table', Value: table },
@@ -49,6 +72,8 @@ export function buildMetricData(table: string, byRegion: ReadonlyMap<string, Tar
       count(METRIC_NAMES.duplicates, c.duplicates),
       count(METRIC_NAMES.conflicts, c.conflicts),
       count(METRIC_NAMES.failures, c.failures),
+      count(METRIC_NAMES.fenced, c.fenced),
+      count(METRIC_NAMES.notAdmitted, c.notAdmitted),
     );
     if (c.latenciesMs.length > 0) {
       const { values, counts } = histogram(c.latenciesMs);

@@ -1,18 +1,21 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ApplyContext, ApplyOutcome, applyPlan } from './apply';
 import { limiter } from './concurrency';
 import { parseConfig, ReplicaTarget, ReplicatorConfig } from './config';
 import { buildMetricData, emptyCounts, MetricsSender, publishMetrics, TargetCounts } from './metrics';
 import { EventError, ItemPlan, planBatch } from './plan';
+import { currentTerm, Fence, FenceView } from './fence';
+import { ReviewEntry, writeReviewEntries } from './review';
+import { classify } from './terms';
 import { readTombstones, TombstoneWrite, writeTombstone } from './tombstones';
-import { isNewer, sameVersion } from './versions';
+import { encodeVersion, isNewer, sameVersion } from './versions';
 
 export interface AppliedEvent {
   readonly target: ReplicaTarget;
   readonly plan: ItemPlan;
-  readonly outcome: ApplyOutcome;
+  readonly outcome: LinkOutcome;
   readonly atMs: number;
 }
 
@@ -48,6 +51,8 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
   const dynamo = (region: string) => clients.get(region) ?? clients.set(region, clientFor(region)).get(region)!;
   const log = deps.log ?? jsonLog;
   const now = deps.now ?? Date.now;
+  const fences = new FenceView(dynamo, config.state.tableName, config.fenceCacheMs, now);
+  const source = config.state.region;
   let cloudwatch = deps.cloudwatch;
 
   return async (event, context) => {
@@ -56,20 +61,27 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
       throw new EventError('event has no Records array: this function must be triggered by a DynamoDB stream event source mapping');
     }
     const rules = { ttlAttribute: config.ttlAttribute, nowSeconds: Math.floor(started / 1000) };
-    const plan = planBatch(event.Records, { replicateTtlDeletes: config.replicateTtlDeletes, generation: INITIAL_GENERATION, rules });
+    // Without its own region's fence a link cannot tell the application's writes from echoes: fail the batch, Lambda retries.
+    const sourceFence = await fences.source(source);
+    const sorted = sortRecords(event.Records, source, sourceFence);
+    const plan = planBatch(sorted.changes, { replicateTtlDeletes: config.replicateTtlDeletes, generation: currentTerm(sourceFence).gen, rules });
     const byRegion = new Map(config.targets.map((t) => [t.region, emptyCounts()]));
     const failedSeqs = new Set(plan.rejected.map((r) => r.seq));
     for (const r of plan.rejected) log({ level: 'error', msg: 'record rejected', seq: r.seq, reason: r.reason });
+    const review = [...sorted.review];
 
     const remaining = context?.getRemainingTimeInMillis?.bind(context);
     const outOfTime = () => !!remaining && remaining() < DEADLINE_RESERVE_MS;
     const limit = limiter(config.maxConcurrency);
-    const record = (item: ItemPlan, target: ReplicaTarget, outcome: ApplyOutcome) => {
+    const record = (item: ItemPlan, target: ReplicaTarget, outcome: LinkOutcome) => {
       const atMs = now();
       count(byRegion.get(target.region)!, item, outcome, atMs);
       if (outcome.status === 'failed') {
         failedSeqs.add(item.changes[0]!.seq);
         log({ level: 'warn', msg: 'apply failed', region: target.region, table: target.tableName, key: item.key, seq: item.changes[0]!.seq, error: outcome.error });
+      }
+      if (outcome.status === 'fenced') {
+        for (const ch of item.changes) review.push({ seq: ch.seq, entry: { kind: 'fenced', key: item.keys, region: source, target: target.region, version: encodeVersion(ch.version), writtenAt: Math.floor(ch.createdAtMs / 1000) } });
       }
       if ((outcome.status === 'applied' && outcome.conflict) || outcome.status === 'kept') {
         log({
@@ -86,33 +98,55 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
       }
       deps.onApplied?.({ target, plan: item, outcome, atMs });
     };
-    const everyTarget = (item: ItemPlan, outcome: ApplyOutcome) => config.targets.forEach((t) => record(item, t, outcome));
 
+    // Each target region's fence decides whether this link may write there now.
+    // A region whose fence cannot be read now is not written this time: its items fail and are retried.
+    const admission = new Map(
+      await Promise.all(
+        config.targets.map(async (t) => {
+          const decision: LinkOutcome | 'write' = await fences.target(t.region, source, sourceFence).then(
+            (f) => {
+              const d = admit(f, source, sourceFence);
+              return d === 'write' ? d : { status: d };
+            },
+            (err: Error) => ({ status: 'failed', error: `fence not read: ${err.name}: ${err.message}` }),
+          );
+          return [t.region, decision] as const;
+        }),
+      ),
+    );
+    const writable = config.targets.filter((t) => admission.get(t.region) === 'write');
     const state = dynamo(config.state.region);
-    const putKeys = plan.items.filter((i) => i.final).map((i) => i.key);
+    const putKeys = writable.length ? plan.items.filter((i) => i.final).map((i) => i.key) : [];
     const tombstones = await readTombstones(state, config.state, putKeys).catch((err: Error) => err);
 
     await Promise.all(
       plan.items.map(async (item) => {
+        for (const t of config.targets) {
+          const decision = admission.get(t.region)!;
+          if (decision !== 'write') record(item, t, decision);
+        }
+        if (writable.length === 0) return;
+        const everyTarget = (outcome: LinkOutcome) => writable.forEach((t) => record(item, t, outcome));
         let removeReplay = false;
         if (item.final) {
-          if (tombstones instanceof Error) return everyTarget(item, { status: 'failed', error: `tombstones not read: ${tombstones.name}: ${tombstones.message}` });
+          if (tombstones instanceof Error) return everyTarget({ status: 'failed', error: `tombstones not read: ${tombstones.name}: ${tombstones.message}` });
           const deletedAt = tombstones.get(item.key);
-          if (deletedAt && !isNewer(item.version, deletedAt)) return everyTarget(item, { status: 'skipped', stored: deletedAt });
+          if (deletedAt && !isNewer(item.version, deletedAt)) return everyTarget({ status: 'skipped', stored: deletedAt });
         } else {
-          if (outOfTime()) return everyTarget(item, NOT_ATTEMPTED);
+          if (outOfTime()) return everyTarget(NOT_ATTEMPTED);
           let written: TombstoneWrite;
           try {
             written = await limit(() => writeTombstone(state, config.state, item.key, item.version, rules.nowSeconds));
           } catch (err) {
-            return everyTarget(item, { status: 'failed', error: `tombstone not written: ${(err as Error).name}: ${(err as Error).message}` });
+            return everyTarget({ status: 'failed', error: `tombstone not written: ${(err as Error).name}: ${(err as Error).message}` });
           }
-          if (written === 'stale') return everyTarget(item, { status: 'skipped', stored: undefined });
+          if (written === 'stale') return everyTarget({ status: 'skipped', stored: undefined });
           removeReplay = written === 'replay';
         }
         const ctx: ApplyContext = { rules, removeReplay };
         await Promise.all(
-          config.targets.map(async (target) => {
+          writable.map(async (target) => {
             const outcome = outOfTime() ? NOT_ATTEMPTED : await limit(() => applyPlan(dynamo(target.region), target, item, config.conflictPolicy, ctx));
             record(item, target, outcome);
           }),
@@ -120,11 +154,22 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
       }),
     );
 
+    // A write that replication will not carry is only done once it is in the review report.
+    if (review.length > 0) {
+      try {
+        await writeReviewEntries(state, config.state.tableName, review.map((r) => r.entry), rules.nowSeconds);
+      } catch (err) {
+        for (const r of review) failedSeqs.add(r.seq);
+        log({ level: 'error', msg: 'review entries not written', error: `${(err as Error).name}: ${(err as Error).message}` });
+      }
+    }
+
     const table = sourceTableName(event.Records[0]?.eventSourceARN);
+    const linkCounts = { echoes: sorted.echoes, review: review.length };
     if (config.metricsNamespace && event.Records.length > 0) {
       cloudwatch ??= new CloudWatchClient({});
       try {
-        await publishMetrics(cloudwatch, config.metricsNamespace, buildMetricData(table, byRegion, new Date(now())));
+        await publishMetrics(cloudwatch, config.metricsNamespace, buildMetricData(table, source, byRegion, linkCounts, new Date(now())));
       } catch (err) {
         log({ level: 'warn', msg: 'metrics not published', error: `${(err as Error).name}: ${(err as Error).message}` });
       }
@@ -136,8 +181,11 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
       msg: 'batch',
       requestId: context?.awsRequestId,
       table,
+      generation: sourceFence.generation,
       records: event.Records.length,
       items: plan.items.length,
+      echoes: sorted.echoes,
+      forReview: review.length,
       ttlSkipped: plan.ttlSkipped,
       rejected: plan.rejected.length,
       failedItems: batchItemFailures.length,
@@ -148,14 +196,49 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
   };
 }
 
+/** What the link does for one item and target: apply it, or not write there (see `admit`). */
+export type LinkOutcome = ApplyOutcome | { readonly status: 'fenced' } | { readonly status: 'not-admitted' };
+
+/**
+ * Whether this link may write into a region now: only if the region's fence names the link's source
+ * as the primary of the same generation the source's own fence holds. A region whose fence is
+ * older (it missed a failover, or is a returning primary) is not written until `ddb-replicator
+ * rejoin` has compared and reconciled it; a newer fence, or another primary, means this source is a
+ * former primary: its changes are fenced out and go to the review report.
+ */
+function admit(target: Fence | undefined, source: string, sourceFence: Fence): 'write' | 'fenced' | 'not-admitted' {
+  if (!target || target.generation < sourceFence.generation) return 'not-admitted';
+  return target.generation === sourceFence.generation && target.primary === source && sourceFence.primary === source ? 'write' : 'fenced';
+}
+
+/** Splits a batch into the application's changes of the current term, echoes, and writes for review. */
+function sortRecords(records: readonly DynamoDBRecord[], source: string, fence: Fence) {
+  const changes: DynamoDBRecord[] = [];
+  const review: { seq: string; entry: ReviewEntry }[] = [];
+  let echoes = 0;
+  for (const r of records) {
+    const k = classify(r, source, fence);
+    if (k.kind === 'change') changes.push(r);
+    else if (k.kind === 'echo') echoes++;
+    else {
+      const seq = r.dynamodb?.SequenceNumber ?? '';
+      review.push({ seq, entry: { kind: k.kind, key: r.dynamodb?.Keys ?? {}, region: source, version: seq, writtenAt: Math.floor(r.dynamodb?.ApproximateCreationDateTime ?? 0) } });
+    }
+  }
+  return { changes, echoes, review };
+}
+
 const NOT_ATTEMPTED: ApplyOutcome = { status: 'failed', error: 'not attempted: the invocation is about to time out' };
 
-/** Until failover terms exist, every record belongs to the first term. */
-const INITIAL_GENERATION = 1;
-
-function count(c: TargetCounts, item: ItemPlan, outcome: ApplyOutcome, atMs: number): void {
+function count(c: TargetCounts, item: ItemPlan, outcome: LinkOutcome, atMs: number): void {
   const n = item.changes.length;
   switch (outcome.status) {
+    case 'fenced':
+      c.fenced += n;
+      break;
+    case 'not-admitted':
+      c.notAdmitted += n;
+      break;
     case 'applied':
       c.replicated += n;
       c.writes++;

@@ -70,6 +70,7 @@ export async function startLocalReplication<D extends OnFailureDestination = Mem
     targets: table.replicaRegions.map((region) => ({ region, tableName: table.name })),
     state: { region: table.primaryRegion, tableName: stateTableName(table.name) },
     ttlAttribute: table.ttlAttribute,
+    fenceCacheMs: DEFAULTS.fenceCacheSeconds * 1000,
     conflictPolicy: 'source-wins',
     replicateTtlDeletes: true,
     maxConcurrency: DEFAULTS.maxConcurrency,

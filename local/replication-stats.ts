@@ -30,7 +30,7 @@ export class ReplicationStats {
     if (outcome.status === 'failed') s.failures += n;
     else if (outcome.status === 'skipped') s.staleSkipped += n;
     else if (outcome.status === 'kept') s.conflicts++;
-    else {
+    else if (outcome.status === 'applied') {
       s.recordsApplied += n;
       s.writes++;
       if (outcome.conflict) s.conflicts++;

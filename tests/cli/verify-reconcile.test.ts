@@ -54,7 +54,7 @@ describe('ddb-replicator verify and reconcile (DynamoDB Local)', function () {
         const replica = client('eu-west-1');
         const tap = new StreamTap(stream);
         const handler = makeHandler(
-          { targets: [{ region: 'eu-west-1', tableName: p.table }], state: { region: 'us-east-1', tableName: stateTableName(p.table) }, conflictPolicy: 'source-wins', replicateTtlDeletes: true, maxConcurrency: 4 },
+          { targets: [{ region: 'eu-west-1', tableName: p.table }], fenceCacheMs: 10_000, state: { region: 'us-east-1', tableName: stateTableName(p.table) }, conflictPolicy: 'source-wins', replicateTtlDeletes: true, maxConcurrency: 4 },
           { log: () => undefined },
         );
         const key = { pk: { S: 'k' } };

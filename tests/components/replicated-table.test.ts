@@ -56,7 +56,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     for (const type of ['aws:lambda/function:Function', 'aws:lambda/eventSourceMapping:EventSourceMapping', 'aws:sqs/queue:Queue', 'aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:cloudwatch/logGroup:LogGroup']) {
       const resources = ofType(r, type);
       assert.ok(resources.length > 0, type);
-      for (const res of resources) assert.equal(res.region, /^Users-([a-z]+-[a-z]+-\d)-link/.exec(res.name)?.[1], `${type} ${res.name} lives in the region whose stream its link reads`);
+      for (const res of resources) assert.equal(res.region, /^Users-([a-z]+-[a-z]+-\d)-(link|review)/.exec(res.name)?.[1], `${type} ${res.name} lives in the region whose stream its link reads`);
     }
     assert.deepEqual(ofType(r, 'aws:sns/topic:Topic').map((t) => [t.name, t.region]).sort(), [
       ['Users-ap-southeast-2-alarms', 'ap-southeast-2'],
@@ -84,7 +84,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     }
   });
 
-  it('gives every region a replication state table (tombstones), protected like the table and readable only by the links of its region', async () => {
+  it('gives every region a replication state table (fence, tombstones, review), protected like the table; a link keeps its own and reads its targets\' fences', async () => {
     const r = await deploy();
     const states = ofType(r, TABLE_TYPE).filter((t) => t.name.endsWith('-state'));
     assert.deepEqual(states.map((t) => t.region).sort(), ['ap-southeast-2', 'eu-west-1', 'us-east-1']);
@@ -98,9 +98,12 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     }
     for (const p of ofType(r, 'aws:iam/rolePolicy:RolePolicy')) {
       const doc = JSON.parse(p.inputs.policy);
-      const tombstones = doc.Statement.find((s: { Sid: string }) => s.Sid === 'KeepTombstones');
-      assert.deepEqual(tombstones.Action, ['dynamodb:BatchGetItem', 'dynamodb:PutItem']);
-      assert.deepEqual(tombstones.Resource, [`arn:aws:dynamodb:${p.region}:123456789012:table/Users.replication`]);
+      const own = doc.Statement.find((s: { Sid: string }) => s.Sid === 'KeepReplicationState');
+      assert.deepEqual(own.Action, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
+      assert.deepEqual(own.Resource, [`arn:aws:dynamodb:${p.region}:123456789012:table/Users.replication`]);
+      const fences = doc.Statement.find((s: { Sid: string }) => s.Sid === 'CheckTargetFences');
+      assert.deepEqual(fences.Action, ['dynamodb:GetItem', 'dynamodb:PutItem']);
+      for (const arn of fences.Resource) assert.match(arn, new RegExp(`^arn:aws:dynamodb:(?!${p.region})[a-z0-9-]+:123456789012:table/Users\\.replication$`));
     }
   });
 
@@ -177,7 +180,8 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     const r = await deploy({ replicaRegions: ['eu-west-1'] }, { alarmEmail: 'oncall@example.com' });
     const alarms = ofType(r, 'aws:cloudwatch/metricAlarm:MetricAlarm').filter((a) => a.region === 'us-east-1');
     const byMetric = Object.fromEntries(alarms.map((a) => [a.inputs.metricName, a.inputs]));
-    assert.deepEqual(Object.keys(byMetric).sort(), ['ApproximateNumberOfMessagesVisible', 'Conflicts', 'Errors', 'IteratorAge', 'ReplicationLatency', 'Throttles']);
+    assert.deepEqual(Object.keys(byMetric).sort(), ['ApproximateNumberOfMessagesVisible', 'Conflicts', 'Errors', 'IteratorAge', 'RecordsForReview', 'ReplicationLatency', 'Throttles']);
+    assert.deepEqual([byMetric.RecordsForReview.dimensions, byMetric.RecordsForReview.threshold], [{ Table: 'Users', SourceRegion: 'us-east-1' }, 0]);
     assert.equal(byMetric.IteratorAge.statistic, 'Maximum');
     assert.equal(byMetric.IteratorAge.threshold, 60_000);
     assert.equal(byMetric.ApproximateNumberOfMessagesVisible.threshold, 0);

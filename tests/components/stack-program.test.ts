@@ -34,8 +34,8 @@ describe('stack program (index.ts, Pulumi mocks)', function () {
     assert.equal(users.dlqUrls.length, 2);
     assert.match(await output(users.dlqUrls[0]!), /^https:\/\/sqs\.us-east-1\.amazonaws\.com\/123456789012\//);
     assert.equal(users.functionNames.length, 2);
-    // Every region's links have alarms: 5 links (2 + 1 + 2, by slot), 4 each plus 2 per target region (6 pairs).
-    assert.equal(users.alarmNames.length, 5 * 4 + 6 * 2);
+    // Every region's links have alarms: 5 links (2 + 1 + 2, by slot), 4 each plus 2 per target region (6 pairs); and a review alarm per region.
+    assert.equal(users.alarmNames.length, 5 * 4 + 6 * 2 + 3);
     assert.match(await output(program.tables.Orders!.streamArn), /^arn:aws:dynamodb:eu-west-1:/);
     assert.equal(ofType(recorded, 'aws:sns/topicSubscription:TopicSubscription').length, 3 + 2, 'one per region of each table');
   });

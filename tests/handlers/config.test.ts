@@ -12,6 +12,7 @@ describe('handler configuration', () => {
       targets: [{ region: 'eu-west-1', tableName: 'Users' }],
       state: { region: 'us-east-1', tableName: 'Users.replication' },
       ttlAttribute: undefined,
+      fenceCacheMs: 10_000,
       conflictPolicy: 'source-wins',
       replicateTtlDeletes: true,
       metricsNamespace: undefined,
@@ -49,6 +50,7 @@ describe('handler configuration', () => {
     ['bad concurrency', { REPLICA_TARGETS: targets, MAX_CONCURRENCY: '0' }, /MAX_CONCURRENCY is "0": use a whole number from 1 to 1000/],
     ['missing state table', { REPLICA_TARGETS: targets, STATE_TABLE: '' }, /STATE_TABLE is "": set it to the replication state table's name/],
     ['missing region', { REPLICA_TARGETS: targets, AWS_REGION: '' }, /AWS_REGION is "": run in Lambda, which sets it/],
+    ['bad fence cache', { REPLICA_TARGETS: targets, FENCE_CACHE_SECONDS: '-1' }, /FENCE_CACHE_SECONDS is "-1": use a whole number of seconds from 0 to 300/],
   ];
   for (const [name, env, message] of bad) {
     it(`rejects ${name} with a message naming the fix`, () => {

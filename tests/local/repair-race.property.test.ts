@@ -58,7 +58,7 @@ describe('repairs racing live replication (property, DynamoDB Local)', function 
         const replicaTap = new StreamTap(Table!.LatestStreamArn!, EU);
         const replicatedDeletes: string[] = [];
         const handler = makeHandler(
-          { targets: [{ region: EU, tableName: spec.name }], state: { region: 'us-east-1', tableName: stateTableName(spec.name) }, conflictPolicy: 'source-wins', replicateTtlDeletes: true, maxConcurrency: 8 },
+          { targets: [{ region: EU, tableName: spec.name }], fenceCacheMs: 10_000, state: { region: 'us-east-1', tableName: stateTableName(spec.name) }, conflictPolicy: 'source-wins', replicateTtlDeletes: true, maxConcurrency: 8 },
           // Deletions replication made (that removed an item), to tell its REMOVEs from the repair's.
           { log: () => undefined, onApplied: ({ plan, outcome }) => outcome.status === 'applied' && !plan.final && outcome.previousDigest !== 'absent' && replicatedDeletes.push(plan.key) },
         );

@@ -16,6 +16,7 @@ export async function harness(opts: { spec?: Partial<LocalTableSpec>; config?: P
     targets: spec.replicaRegions.map((region) => ({ region, tableName: spec.name })),
     state: { region: spec.primaryRegion, tableName: stateTableName(spec.name) },
     ttlAttribute: spec.ttlAttribute,
+    fenceCacheMs: 10_000,
     conflictPolicy: 'source-wins',
     replicateTtlDeletes: true,
     maxConcurrency: 8,

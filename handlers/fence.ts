@@ -1,0 +1,145 @@
+import { AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+
+type Client = Pick<DynamoDBClient, 'send'>;
+
+/** One primary term: from `start` (epoch seconds) until the next term starts, `primary` takes the application's writes. */
+export interface Term {
+  readonly gen: number;
+  readonly primary: string;
+  readonly start: number;
+}
+
+/**
+ * A table's fence in one region: the history of primary terms, newest last, kept in the region's
+ * replication state table. It only moves forward: the failover command raises it with a condition
+ * on the generation, and no deploy writes it. A link writes into a region only if that region's
+ * fence names the link's source region as the primary of the current generation.
+ */
+export interface Fence {
+  readonly generation: number;
+  readonly primary: string;
+  readonly terms: readonly Term[];
+  /** Set by `ddb-replicator rejoin`: the region was diffed against the primary and reconciled at this generation. */
+  readonly rejoined?: number;
+}
+
+export const FENCE_KEY = 'fence';
+
+/** The first term: the configured primary, since the beginning of time. */
+export const initialFence = (primary: string): Fence => ({ generation: 1, primary, terms: [{ gen: 1, primary, start: 0 }] });
+
+export const currentTerm = (f: Fence): Term => f.terms[f.terms.length - 1]!;
+
+/** The term a record written at `seconds` belongs to: the last one started at or before it. */
+export function termAt(f: Fence, seconds: number): Term {
+  let found = f.terms[0]!;
+  for (const t of f.terms) if (t.start <= seconds) found = t;
+  return found;
+}
+
+/** The fence with a new term appended: generation + 1, `primary` from `start`. */
+export function nextFence(f: Fence, primary: string, start: number): Fence {
+  const gen = f.generation + 1;
+  return { generation: gen, primary, terms: [...f.terms, { gen, primary, start }] };
+}
+
+function toItem(f: Fence): Record<string, AttributeValue> {
+  return {
+    pk: { S: FENCE_KEY },
+    generation: { N: String(f.generation) },
+    primary: { S: f.primary },
+    terms: { L: f.terms.map((t) => ({ M: { gen: { N: String(t.gen) }, primary: { S: t.primary }, start: { N: String(t.start) } } })) },
+    ...(f.rejoined !== undefined && { rejoined: { N: String(f.rejoined) } }),
+  };
+}
+
+function fromItem(item: Record<string, AttributeValue> | undefined): Fence | undefined {
+  if (!item?.generation?.N || !item.primary?.S || !item.terms?.L) return undefined;
+  const terms = item.terms.L.map((t) => ({ gen: Number(t.M!.gen!.N), primary: t.M!.primary!.S!, start: Number(t.M!.start!.N) }));
+  return { generation: Number(item.generation.N), primary: item.primary.S, terms, ...(item.rejoined?.N && { rejoined: Number(item.rejoined.N) }) };
+}
+
+/** A strongly consistent read of a region's fence; undefined where none was written yet. */
+export async function readFence(client: Client, stateTable: string): Promise<Fence | undefined> {
+  const { Item } = await client.send(new GetItemCommand({ TableName: stateTable, Key: { pk: { S: FENCE_KEY } }, ConsistentRead: true }));
+  return fromItem(Item);
+}
+
+/**
+ * Writes `fence` only if the region's fence is older (or missing): `raised`; else says whether the
+ * region already holds this generation (`current`) or a newer one (`newer`), with what it holds.
+ */
+export async function raiseFence(client: Client, stateTable: string, fence: Fence): Promise<{ outcome: 'raised' | 'current' | 'newer'; fence: Fence }> {
+  try {
+    await client.send(
+      new PutItemCommand({
+        TableName: stateTable,
+        Item: toItem(fence),
+        ConditionExpression: 'attribute_not_exists(pk) OR generation < :g',
+        ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { outcome: 'raised', fence };
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    const held = fromItem((err as { Item?: Record<string, AttributeValue> }).Item) ?? fence;
+    return { outcome: held.generation === fence.generation ? 'current' : 'newer', fence: held };
+  }
+}
+
+/** Marks a region rejoined at its fence's generation (`ddb-replicator rejoin`), if the fence is still at it. */
+export async function markRejoined(client: Client, stateTable: string, fence: Fence): Promise<void> {
+  await client.send(
+    new PutItemCommand({
+      TableName: stateTable,
+      Item: toItem({ ...fence, rejoined: fence.generation }),
+      ConditionExpression: 'generation = :g',
+      ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
+    }),
+  );
+}
+
+/**
+ * The fences a link reads, each cached for at most `ttlMs` (the failover waits that long, plus the
+ * function timeout, before the new primary takes writes). Where a region has no fence yet, the link
+ * creates one: its own region's as the first term, with itself as primary (only the primary's
+ * mappings are enabled, and no deploy writes fences); a target's as a copy of its source's, but only
+ * while its source is the primary (a region added to the table later).
+ */
+export class FenceView {
+  private readonly cache = new Map<string, { fence: Fence | undefined; at: number }>();
+
+  constructor(
+    private readonly client: (region: string) => Client,
+    private readonly stateTable: string,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private async read(region: string): Promise<Fence | undefined> {
+    const hit = this.cache.get(region);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.fence;
+    const fence = await readFence(this.client(region), this.stateTable);
+    this.cache.set(region, { fence, at: this.now() });
+    return fence;
+  }
+
+  private async create(region: string, fence: Fence): Promise<Fence> {
+    const held = (await raiseFence(this.client(region), this.stateTable, fence)).fence;
+    this.cache.set(region, { fence: held, at: this.now() });
+    return held;
+  }
+
+  /** The source region's fence. */
+  async source(region: string): Promise<Fence> {
+    return (await this.read(region)) ?? this.create(region, initialFence(region));
+  }
+
+  /** A target region's fence, or undefined where it has none and the source is not the primary. */
+  async target(region: string, source: string, sourceFence: Fence): Promise<Fence | undefined> {
+    const fence = await this.read(region);
+    if (fence || sourceFence.primary !== source) return fence;
+    return this.create(region, sourceFence);
+  }
+}
