@@ -1,6 +1,8 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TableModel } from '../config/model';
 import { loadStackModel } from '../config/stack-file';
+import { stateTableName } from '../config/names';
+import { Fence, initialFence, readFence } from '../handlers/fence';
 import type { StateRules } from '../handlers/item-state';
 
 export class CliError extends Error {}
@@ -11,6 +13,8 @@ export interface TableContext {
   /** DynamoDB client per region; `--endpoint` points every region at one local endpoint. */
   client(region: string): DynamoDBClient;
   sourceStreamArn(): Promise<string>;
+  /** The stream of the table in any region. */
+  streamArnOf(region: string): Promise<string>;
   /** How item states compare now (the table's TTL attribute). */
   rules(): StateRules;
   /** Generation of the current primary term, for repair versions. */
@@ -35,15 +39,35 @@ export function tableContext(opts: { stack: string; table?: string; endpoint?: s
     table,
     keyNames: [table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])],
     client,
-    async sourceStreamArn() {
-      const { Table } = await client(table.primaryRegion).send(new DescribeTableCommand({ TableName: table.name }));
-      if (!Table?.LatestStreamArn) throw new CliError(`table ${table.name} in ${table.primaryRegion} has no stream: deploy the stack first`);
+    sourceStreamArn() {
+      return this.streamArnOf(this.table.primaryRegion);
+    },
+    async streamArnOf(region: string) {
+      const { Table } = await client(region).send(new DescribeTableCommand({ TableName: table.name }));
+      if (!Table?.LatestStreamArn) throw new CliError(`table ${table.name} in ${region} has no stream: deploy the stack first`);
       return Table.LatestStreamArn;
     },
     rules: () => ({ ttlAttribute: table.ttlAttribute, nowSeconds: Math.floor(Date.now() / 1000) }),
-    generation: async () => 1,
+    async generation() {
+      return (await readFence(client(this.table.primaryRegion), stateTableName(table.name)))?.generation ?? 1;
+    },
     close: () => clients.forEach((c) => c.destroy()),
   };
+}
+
+/**
+ * The context with the table's primary as the fences say, not as the stack config does: after a
+ * failover the config may lag behind, and nothing may write into the current primary, repairs
+ * included. Regions that do not answer are skipped; `note` says when the config is stale.
+ */
+export async function atCurrentPrimary(ctx: TableContext): Promise<{ ctx: TableContext; fence: Fence; note?: string }> {
+  const regions = [ctx.table.primaryRegion, ...ctx.table.replicaRegions];
+  const fences = await Promise.all(regions.map((r) => readFence(ctx.client(r), stateTableName(ctx.table.name)).catch(() => undefined)));
+  const fence = fences.reduce<Fence | undefined>((a, f) => (f && (!a || f.generation > a.generation) ? f : a), undefined) ?? initialFence(ctx.table.primaryRegion);
+  if (fence.primary === ctx.table.primaryRegion || !regions.includes(fence.primary)) return { ctx, fence };
+  const table = { ...ctx.table, primaryRegion: fence.primary, replicaRegions: regions.filter((r) => r !== fence.primary) };
+  const note = `the fences say ${fence.primary} is the primary (generation ${fence.generation}), the stack config still says ${ctx.table.primaryRegion}: using ${fence.primary}; commit the failover to the config`;
+  return { ctx: { ...ctx, table }, fence, note };
 }
 
 export function replicaRegionsOf(table: TableModel, region?: string): string[] {

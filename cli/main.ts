@@ -8,6 +8,13 @@ import { reconcile } from './reconcile';
 import { redrive, RedriveResult } from './redrive';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { cloudStatus, localStatus, renderStatus } from './status';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { DEFAULTS } from '../handlers/contract';
+import { atCurrentPrimary } from './context';
+import { failover, FailoverReport } from './failover';
+import { lambdaMappings } from './mappings';
+import { rejoin, RejoinReport } from './rejoin';
+import { renderReview, review } from './review';
 import { renderVerify, verify, verifyJson } from './verify';
 
 const COMMON = `  --stack NAME       stack whose Pulumi.NAME.yaml to read (default dev)
@@ -26,6 +33,9 @@ Operations for replicated tables, reading the same stack config as pulumi up:
   reconcile              verify, then repair every difference from the source's current state
   redrive                repair the batches in the on-failure DLQs, then delete their messages
   status                 iterator age, DLQ depth and alarm states per replication link
+  failover --to REGION   move the primary to another region, losing nothing (--unplanned when it is down)
+  rejoin --region REGION bring back a region that missed a failover: report, then reconcile it
+  review                 writes replication did not carry (a former primary's tail), by key and version
 
 Run ddb-replicator <command> --help for its options.`,
   backfill: `Usage: ddb-replicator backfill --to REGION [options]
@@ -81,6 +91,52 @@ ${COMMON}
   --json             machine-readable report`,
 };
 
+HELP.failover = `Usage: ddb-replicator failover --to REGION [--unplanned] [options]
+
+Moves the table's primary to REGION with fences: every region's fence gets a new term, which starts
+only once no link can act on the old one (fence cache + function timeout + clock margin); the old
+primary's mappings are disabled and REGION's enabled (Lambda API), so writes a former primary takes
+later are fenced out of replication and reported by \`review\`, never applied over newer ones.
+
+Planned (default): every region must answer, and the primary must be drained: stop the application's
+writes to it first; this checks its DLQs are empty and that every replica holds the last change of
+every item in its stream, and refuses with the reason otherwise. Nothing is lost.
+--unplanned: the configured primary is down and is not called: the reachable fences are raised,
+REGION's mappings enabled, and once the term starts every reachable replica is reconciled from REGION,
+reporting items where it held a newer version of the old term. The old primary's unreplicated writes
+are found when it comes back (\`rejoin\`).
+
+${COMMON}
+  --to REGION                 the new primary (required)
+  --unplanned                 the primary is down (see above)
+  --lambda-endpoint URL       send Lambda API requests here (npm start -- --watch serves one)
+  --sqs-endpoint URL          send SQS requests here (the DLQ check)
+  --fence-cache-seconds N     how long links trust a cached fence (default 10, as deployed)
+  --clock-margin-seconds N    allowance for clock differences (default 5)
+  --json                      machine-readable report`;
+
+HELP.rejoin = `Usage: ddb-replicator rejoin --region REGION [options]
+
+Brings back a region that missed a failover (the old primary after an outage, or an unreachable
+replica): records every item it holds differently from the primary in the review report (its
+unreplicated writes among them), raises its fence so the primary's links write into it again, then
+reconciles it from the primary. Only then can it be promoted again.
+
+${COMMON}
+  --region REGION    the returning region (required)
+  --json             machine-readable report`;
+
+HELP.review = `Usage: ddb-replicator review [--clear] [options]
+
+Lists what replication did not carry, from every region's state table, by key (DynamoDB JSON, to
+paste into aws dynamodb get-item --key) and version, never values: writes a former primary took
+after a failover (fenced, stray, old-term), items a replica held newer than the new primary, and
+items a returning region held differently. Exit code 1 while there are entries.
+
+${COMMON}
+  --clear            delete the entries listed (after you handled them)
+  --json             machine-readable report`;
+
 export interface CliIo {
   out(text: string): void;
   signal?: AbortSignal;
@@ -106,6 +162,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
         help: { type: 'boolean' }, dir: { type: 'string' }, stack: { type: 'string' }, table: { type: 'string' }, endpoint: { type: 'string' }, segments: { type: 'string' },
         region: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' }, 'read-units': { type: 'string' }, 'write-units': { type: 'string' }, 'page-size': { type: 'string' }, checkpoint: { type: 'string' },
         'queue-url': { type: 'string', multiple: true }, 'sqs-endpoint': { type: 'string' }, 'dry-run': { type: 'boolean' },
+        unplanned: { type: 'boolean' }, 'lambda-endpoint': { type: 'string' }, 'fence-cache-seconds': { type: 'string' }, 'clock-margin-seconds': { type: 'string' }, clear: { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -121,8 +178,11 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     reconcile: ['region', 'json'],
     redrive: ['queue-url', 'sqs-endpoint', 'dry-run', 'json'],
     status: ['sqs-endpoint', 'json'],
+    failover: ['to', 'unplanned', 'lambda-endpoint', 'sqs-endpoint', 'fence-cache-seconds', 'clock-margin-seconds', 'json'],
+    rejoin: ['region', 'json'],
+    review: ['clear', 'json'],
   };
-  for (const k of ['to', 'read-units', 'write-units', 'page-size', 'checkpoint', 'region', 'json', 'queue-url', 'sqs-endpoint', 'dry-run']) {
+  for (const k of Object.keys(values).filter((k) => !['help', 'dir', 'stack', 'table', 'endpoint', 'segments'].includes(k))) {
     if (values[k as keyof typeof values] !== undefined && !allowed[command]!.includes(k)) throw new CliError(`--${k} is not an option of ${command}\n\n${HELP[command]}`);
   }
   const number = (name: string, raw: string | undefined, fallback: number | undefined, min: number, max: number) => {
@@ -131,13 +191,56 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} is ${JSON.stringify(raw)}: use a whole number from ${min} to ${max}`);
     return n;
   };
-  for (const flag of ['endpoint', 'sqs-endpoint'] as const) {
+  for (const flag of ['endpoint', 'sqs-endpoint', 'lambda-endpoint'] as const) {
     const v = values[flag];
     if (v !== undefined && !/^https?:\/\/[^/]+/.test(v)) throw new CliError(`--${flag} is ${JSON.stringify(v)}: use a URL such as http://127.0.0.1:8000`);
   }
   const segments = number('segments', values.segments, 4, 1, 1000)!;
-  const ctx = tableContext({ stack: values.stack ?? 'dev', table: values.table, endpoint: values.endpoint, projectDir: values.dir ? resolve(values.dir) : (io.projectDir ?? resolve(__dirname, '..')) });
+  const configured = tableContext({ stack: values.stack ?? 'dev', table: values.table, endpoint: values.endpoint, projectDir: values.dir ? resolve(values.dir) : (io.projectDir ?? resolve(__dirname, '..')) });
+  let ctx = configured;
   try {
+    // Nothing may write into the current primary: repairs take it from the fences, not from a config that may lag a failover.
+    if (!['failover', 'rejoin', 'review'].includes(command)) {
+      const current = await atCurrentPrimary(configured);
+      ctx = current.ctx;
+      if (current.note && !io.quiet) process.stderr.write(`${current.note}\n`);
+    }
+    if (command === 'failover') {
+      if (!values.to) throw new CliError(`failover needs --to REGION: one of ${[ctx.table.primaryRegion, ...ctx.table.replicaRegions].join(', ')}`);
+      const endpoint = (e?: string) => (e ? { endpoint: e } : {});
+      const lambdas = new Map<string, LambdaClient>();
+      const report = await failover(
+        ctx,
+        {
+          to: values.to,
+          unplanned: !!values.unplanned,
+          fenceCacheSeconds: number('fence-cache-seconds', values['fence-cache-seconds'], DEFAULTS.fenceCacheSeconds, 0, 300)!,
+          clockMarginSeconds: number('clock-margin-seconds', values['clock-margin-seconds'], 5, 0, 300)!,
+          segments,
+        },
+        {
+          streams: (region) => new DynamoDBStreamsClient({ region, ...endpoint(values.endpoint) }),
+          sqs: (region) => new SQSClient({ region, ...endpoint(values['sqs-endpoint']) }),
+          mappings: lambdaMappings((region) => lambdas.get(region) ?? lambdas.set(region, new LambdaClient({ region, ...endpoint(values['lambda-endpoint']) })).get(region)!),
+          progress: io.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+        },
+      ).finally(() => lambdas.forEach((c) => c.destroy()));
+      io.out(values.json ? JSON.stringify(report, null, 2) : renderFailover(report));
+      return report.ok ? 0 : 1;
+    }
+    if (command === 'rejoin') {
+      if (!values.region) throw new CliError(`rejoin needs --region REGION: one of ${ctx.table.replicaRegions.join(', ')}`);
+      const { ctx: current, fence, note } = await atCurrentPrimary(ctx);
+      if (note && !io.quiet) process.stderr.write(`${note}\n`);
+      const report = await rejoin(current, fence, values.region, segments);
+      io.out(values.json ? JSON.stringify(report, null, 2) : renderRejoin(report));
+      return report.reconciled.failed === 0 ? 0 : 1;
+    }
+    if (command === 'review') {
+      const report = await review(ctx, !!values.clear);
+      io.out(values.json ? JSON.stringify(report, null, 2) : renderReview(report));
+      return report.entries.length === 0 || values.clear ? 0 : 1;
+    }
     if (command === 'verify') {
       const { reports } = await verify(ctx, replicaRegionsOf(ctx.table, values.region), segments, !!values.json || !!io.quiet);
       io.out(values.json ? verifyJson(ctx.table.name, reports) : renderVerify(ctx.table.name, reports));
@@ -195,6 +298,25 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
   } finally {
     ctx.close();
   }
+}
+
+function renderFailover(r: FailoverReport): string {
+  const lines = [`${r.table}: ${r.mode} failover ${r.from} -> ${r.to}: ${r.ok ? 'done' : r.refused ? 'refused' : 'done, with problems'}`];
+  for (const c of r.checks) lines.push(`  check ${c.check}: ${c.ok ? 'ok' : 'NOT OK'} - ${c.detail}`);
+  if (r.refused) lines.push(`  ${r.refused}`);
+  for (const f of r.fences) lines.push(`  fence ${f.region}: ${f.outcome}${f.generation ? ` (generation ${f.generation})` : ''}${f.detail ? ` - ${f.detail}` : ''}`);
+  for (const m of r.mappings) lines.push(`  mapping ${m.functionName} (${m.region}): ${m.change}${m.detail ? ` - ${m.detail}` : ''}`);
+  for (const c of r.reconciled ?? []) lines.push(`  reconciled ${c.region} from ${r.to}: repaired ${c.repaired}, ${c.newerOnReplica} item(s) newer on ${c.region} than on ${r.to} (see \`ddb-replicator review\`), failed ${c.failed}`);
+  if (r.next.length) lines.push('Next:', ...r.next.map((n) => `  - ${n}`));
+  return lines.join('\n');
+}
+
+function renderRejoin(r: RejoinReport): string {
+  return [
+    `${r.table}: ${r.region} rejoined at generation ${r.generation} (primary ${r.primary}); fence ${r.fence}`,
+    `  ${r.differences} item(s) differed from ${r.primary}: listed by \`ddb-replicator review\``,
+    `  reconciled: repaired ${r.reconciled.repaired}, left to live replication ${r.reconciled.skipped}, deletions kept ${r.reconciled.undone}, failed ${r.reconciled.failed}`,
+  ].join('\n');
 }
 
 function renderRedrive(results: RedriveResult[]): string {

@@ -1,0 +1,213 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { linksFrom } from '../config/links';
+import { linkNames, stateTableName } from '../config/names';
+import { toEventItem } from '../handlers/attribute-values';
+import { Fence, initialFence, nextFence, raiseFence, readFence } from '../handlers/fence';
+import { ReviewEntry, writeReviewEntries } from '../handlers/review';
+import { compareVersions, encodeVersion, readVersion } from '../handlers/versions';
+import { CliError, TableContext } from './context';
+import { checkDrained } from './drain';
+import { MappingChange, MappingControl } from './mappings';
+import { reconcile, ReconcileReport } from './reconcile';
+import { verify } from './verify';
+
+export interface FailoverOptions {
+  readonly to: string;
+  /** The old primary is down: do not call its region; reconcile the reachable replicas from the new primary. */
+  readonly unplanned: boolean;
+  /** How long links may trust a cached fence (the deployed FENCE_CACHE_SECONDS). */
+  readonly fenceCacheSeconds: number;
+  /** Allowance for clocks (this machine's, DynamoDB's stamps) that disagree. */
+  readonly clockMarginSeconds: number;
+  readonly segments: number;
+}
+
+export interface FailoverDeps {
+  readonly streams: (region: string) => Pick<DynamoDBStreamsClient, 'send'>;
+  readonly sqs: (region: string) => Pick<SQSClient, 'send'>;
+  readonly mappings: MappingControl;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** When a record was written, epoch seconds (default its ApproximateCreationDateTime). */
+  readonly recordSeconds?: (r: DynamoDBRecord) => number;
+  readonly progress?: (line: string) => void;
+}
+
+export interface FailoverReport {
+  readonly table: string;
+  readonly mode: 'planned' | 'unplanned';
+  readonly from: string;
+  readonly to: string;
+  readonly ok: boolean;
+  /** Why the failover was not done, when it was not. */
+  readonly refused?: string;
+  readonly generation?: number;
+  /** When the new primary takes writes (ISO 8601). */
+  readonly startsAt?: string;
+  readonly checks: { check: string; ok: boolean; detail: string }[];
+  readonly fences: { region: string; outcome: 'raised' | 'current' | 'newer' | 'not called' | 'unreachable'; generation?: number; detail?: string }[];
+  readonly mappings: { region: string; functionName: string; change: MappingChange | 'failed'; detail?: string }[];
+  readonly reconciled?: (ReconcileReport & { newerOnReplica: number })[];
+  /** What the operator does next. */
+  readonly next: string[];
+}
+
+/**
+ * Moves a table's primary to another region without losing acknowledged writes:
+ * - planned: every region must answer; the old primary must be drained (its DLQs empty, every
+ *   replica holding the last change of every item of its stream); then every fence is raised to a
+ *   new term that starts once links can no longer act on the old one (fence cache + function timeout
+ *   + clock margin), the old primary's mappings are disabled and the new one's enabled;
+ * - unplanned: no call to the old primary's region; the reachable fences are raised, the new primary's
+ *   mappings enabled, and once the term starts the reachable replicas are reconciled from the new
+ *   primary, reporting items where a replica held a newer old-term version than the new primary.
+ */
+export async function failover(ctx: TableContext, opts: FailoverOptions, deps: FailoverDeps): Promise<FailoverReport> {
+  const { table } = ctx;
+  const regions = [table.primaryRegion, ...table.replicaRegions];
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const progress = deps.progress ?? (() => undefined);
+  if (!regions.includes(opts.to)) throw new CliError(`--to ${opts.to} is not a region of ${table.name}: use one of ${regions.join(', ')}`);
+  const mode: FailoverReport['mode'] = opts.unplanned ? 'unplanned' : 'planned';
+  const state = stateTableName(table.name);
+
+  // Unplanned: the configured primary is presumed down and never called.
+  const presumedDown = opts.unplanned ? table.primaryRegion : undefined;
+  const read = await Promise.all(
+    regions.map(async (region) => {
+      if (region === presumedDown) return { region, status: 'not called' as const };
+      try {
+        return { region, status: 'read' as const, fence: await readFence(ctx.client(region), state) };
+      } catch (err) {
+        return { region, status: 'unreachable' as const, detail: `${(err as Error).name}: ${(err as Error).message}` };
+      }
+    }),
+  );
+  const fences = read.filter((r) => r.status === 'read').map((r) => r.fence).filter((f): f is Fence => !!f);
+  const current = fences.reduce<Fence | undefined>((a, f) => (!a || f.generation > a.generation ? f : a), undefined) ?? initialFence(table.primaryRegion);
+  const from = current.primary;
+  const report = { table: table.name, mode, from, to: opts.to, checks: [] as FailoverReport['checks'], fences: [] as FailoverReport['fences'], mappings: [] as FailoverReport['mappings'], next: [] as string[] };
+  const refuse = (why: string): FailoverReport => ({ ...report, ok: false, refused: why });
+
+  if (opts.to === from) return refuse(`${opts.to} is the primary already (generation ${current.generation})`);
+  const unreachable = read.filter((r) => r.status === 'unreachable');
+  if (!opts.unplanned && unreachable.length) {
+    return refuse(`${unreachable.map((r) => r.region).join(', ')} did not answer (${unreachable[0]!.detail}): a planned failover needs every region; if ${from} is down, use --unplanned`);
+  }
+  const target = read.find((r) => r.region === opts.to)!;
+  if (target.status !== 'read') return refuse(`${opts.to} did not answer: it cannot become primary now`);
+  if ((target.fence?.generation ?? 1) < current.generation) {
+    return refuse(`${opts.to} missed generation ${current.generation} (its fence is at ${target.fence?.generation ?? 1}): run \`ddb-replicator rejoin --region ${opts.to}\` first`);
+  }
+
+  const admitted = read.filter((r) => r.status === 'read' && (r.fence?.generation ?? 1) === current.generation).map((r) => r.region);
+  if (!opts.unplanned) {
+    progress(`checking that ${from} is drained (its DLQs, and its stream against every replica)...`);
+    const depth = await dlqDepth(ctx, from, deps.sqs(from));
+    report.checks.push({ check: 'DLQs empty', ok: depth.messages === 0, detail: depth.messages === 0 ? `${depth.queues} queue(s) empty` : `${depth.messages} failed batch(es) waiting: run \`ddb-replicator redrive\` first` });
+    const drain = await checkDrained(ctx, deps.streams(from), from, current, admitted.filter((r) => r !== from), deps.recordSeconds);
+    const oldest = drain.pending.reduce((m, p) => Math.min(m, p.writtenAt), Infinity);
+    report.checks.push({
+      check: 'replicas hold every change',
+      ok: drain.drained,
+      detail: drain.drained
+        ? `every replica holds the last change of each of the ${drain.changes} change(s) in ${from}'s stream`
+        : `${drain.pending.length} change(s) not on ${[...new Set(drain.pending.map((p) => p.region))].join(', ')} yet (the oldest written ${new Date(oldest * 1000).toISOString()}): stop writes to ${from}, let replication catch up, and run again`,
+    });
+    if (report.checks.some((c) => !c.ok)) return refuse(report.checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`).join('; '));
+  }
+
+  const waitSeconds = opts.fenceCacheSeconds + table.lambda.timeoutSeconds + opts.clockMarginSeconds;
+  const start = Math.ceil((now() + waitSeconds * 1000) / 1000);
+  const raised = nextFence(current, opts.to, start);
+  for (const r of read) {
+    if (r.status !== 'read') {
+      report.fences.push({ region: r.region, outcome: r.status, ...(r.status === 'unreachable' && { detail: r.detail }) });
+      continue;
+    }
+    const { outcome, fence } = await raiseFence(ctx.client(r.region), state, raised);
+    report.fences.push({ region: r.region, outcome, generation: fence.generation });
+    if (outcome === 'newer') return refuse(`${r.region} already holds generation ${fence.generation} (primary ${fence.primary}): another failover ran meanwhile; read it with \`ddb-replicator status\``);
+  }
+
+  const switchLinks = async (region: string, enabled: boolean) => {
+    for (const { slot } of linksFrom(region, regions, table.linkSlots)) {
+      const { functionName } = linkNames(table.name, region, slot);
+      try {
+        report.mappings.push({ region, functionName, change: await deps.mappings.setEnabled(region, functionName, enabled) });
+      } catch (err) {
+        report.mappings.push({ region, functionName, change: 'failed', detail: `${(err as Error).name}: ${(err as Error).message}` });
+      }
+    }
+  };
+  if (!opts.unplanned) await switchLinks(from, false);
+  await switchLinks(opts.to, true);
+
+  progress(`generation ${raised.generation}: ${opts.to} takes writes from ${new Date(start * 1000).toISOString()}; waiting ${waitSeconds} s for every link to see the fences...`);
+  await sleep(Math.max(0, start * 1000 - now()));
+
+  let reconciled: FailoverReport['reconciled'];
+  if (opts.unplanned) {
+    reconciled = [];
+    for (const region of admitted.filter((r) => r !== opts.to)) reconciled.push(await levelFrom(ctx, opts.to, region, raised, opts.segments));
+  }
+  const failedMappings = report.mappings.filter((m) => m.change === 'failed' || m.change === 'missing');
+  report.next.push(
+    `${opts.to} is the primary from ${new Date(start * 1000).toISOString()} (generation ${raised.generation}): point the application's writes at it.`,
+    opts.unplanned
+      ? `Before any \`pulumi up\`, commit primaryRegion: ${opts.to} (and ${from} among replicaRegions) in Pulumi.<stack>.yaml: an up with the old config would switch the mappings back.`
+      : `Commit primaryRegion: ${opts.to} (and ${from} among replicaRegions) in Pulumi.<stack>.yaml, then \`pulumi up\`: its plan shows only the mappings switching.`,
+    `Keep writes to ${from} stopped: anything written there now is fenced out of replication and reported by \`ddb-replicator review\`.`,
+    ...(opts.unplanned ? [`When ${from} is back, run \`ddb-replicator rejoin --region ${from}\`: it reports and reconciles what ${from} holds differently, and only then can ${from} be primary again.`] : []),
+    ...failedMappings.map((m) => `The mapping of ${m.functionName} in ${m.region} was not switched (${m.change}${m.detail ? `: ${m.detail}` : ''}): switch it with the Lambda console or API.`),
+  );
+  return { ...report, ok: failedMappings.length === 0, generation: raised.generation, startsAt: new Date(start * 1000).toISOString(), ...(reconciled && { reconciled }) };
+}
+
+/** Failed batches waiting in a region's link DLQs. */
+async function dlqDepth(ctx: TableContext, region: string, sqs: Pick<SQSClient, 'send'>): Promise<{ queues: number; messages: number }> {
+  let messages = 0;
+  let queues = 0;
+  for (const { slot } of linksFrom(region, [ctx.table.primaryRegion, ...ctx.table.replicaRegions], ctx.table.linkSlots)) {
+    const QueueName = linkNames(ctx.table.name, region, slot).queueName;
+    let url: string | undefined;
+    try {
+      url = (await sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl;
+    } catch (err) {
+      if (!/NonExistentQueue|QueueDoesNotExist/.test((err as Error).name)) throw err;
+    }
+    if (!url) continue;
+    queues++;
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    messages += Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  }
+  return { queues, messages };
+}
+
+/**
+ * Makes a replica equal the new primary, first reporting every item where the replica held a newer
+ * version of an older term than the primary: a write the old primary replicated there and not to
+ * the new primary, which the new primary's state now replaces.
+ */
+export async function levelFrom(ctx: TableContext, primary: string, region: string, fence: Fence, segments: number): Promise<ReconcileReport & { newerOnReplica: number }> {
+  const asPrimary: TableContext = { ...ctx, table: { ...ctx.table, primaryRegion: primary, replicaRegions: [ctx.table.primaryRegion, ...ctx.table.replicaRegions].filter((r) => r !== primary) } };
+  const { reports, source, replicas } = await verify(asPrimary, [region], segments, true);
+  const entries: ReviewEntry[] = [];
+  for (const text of [...reports[0]!.missing, ...reports[0]!.different, ...reports[0]!.extra]) {
+    const keys = source.keys.get(text) ?? replicas.get(region)!.keys.get(text)!;
+    const get = async (r: string) => (await ctx.client(r).send(new GetItemCommand({ TableName: ctx.table.name, Key: keys, ConsistentRead: true }))).Item;
+    const [onPrimary, onReplica] = await Promise.all([get(primary), get(region)]);
+    const p = readVersion(onPrimary);
+    const v = readVersion(onReplica);
+    if (v && v.gen < fence.generation && (!p || compareVersions(v, p) > 0)) {
+      entries.push({ kind: 'newer-on-replica', key: toEventItem(keys), region, target: primary, version: encodeVersion(v), detail: p ? `primary holds ${encodeVersion(p)}` : 'primary holds no version of it' });
+    }
+  }
+  if (entries.length) await writeReviewEntries(ctx.client(primary), stateTableName(ctx.table.name), entries, Math.floor(Date.now() / 1000));
+  const [repaired] = await reconcile(asPrimary, [region], segments, true);
+  return { ...repaired!, newerOnReplica: entries.length };
+}

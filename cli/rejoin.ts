@@ -1,0 +1,65 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { stateTableName } from '../config/names';
+import { toEventItem } from '../handlers/attribute-values';
+import { Fence, markRejoined, raiseFence, readFence } from '../handlers/fence';
+import { stateDigest } from '../handlers/item-state';
+import { ReviewEntry, writeReviewEntries } from '../handlers/review';
+import { encodeVersion, readVersion } from '../handlers/versions';
+import { CliError, TableContext } from './context';
+import { reconcile, ReconcileReport } from './reconcile';
+import { verify } from './verify';
+
+export interface RejoinReport {
+  readonly table: string;
+  readonly region: string;
+  readonly primary: string;
+  readonly generation: number;
+  /** Items the region held differently from the primary, now in the review report. */
+  readonly differences: number;
+  readonly fence: 'raised' | 'current';
+  readonly reconciled: ReconcileReport;
+}
+
+/**
+ * Brings a region back after it missed a failover (an old primary back from an outage, a replica
+ * that was unreachable): first every item it holds differently from the primary is recorded in the
+ * review report (keys, versions and digests: its unreplicated writes are among them), then its fence
+ * is raised to the primary's term, so the primary's links write into it again, and last it is
+ * reconciled from the primary. Only a region rejoined this way can be promoted again.
+ */
+export async function rejoin(ctx: TableContext, fence: Fence, region: string, segments: number): Promise<RejoinReport> {
+  const primary = ctx.table.primaryRegion;
+  if (region === primary) throw new CliError(`${region} is the primary (generation ${fence.generation}): rejoin a region that is not`);
+  if (!ctx.table.replicaRegions.includes(region)) throw new CliError(`--region ${region} is not a region of ${ctx.table.name}: use one of ${ctx.table.replicaRegions.join(', ')}`);
+  const state = stateTableName(ctx.table.name);
+
+  const { reports, source, replicas } = await verify(ctx, [region], segments, true);
+  const rules = ctx.rules();
+  const entries: ReviewEntry[] = [];
+  for (const text of [...reports[0]!.missing, ...reports[0]!.different, ...reports[0]!.extra]) {
+    const keys = source.keys.get(text) ?? replicas.get(region)!.keys.get(text)!;
+    const get = async (r: string) => (await ctx.client(r).send(new GetItemCommand({ TableName: ctx.table.name, Key: keys, ConsistentRead: true }))).Item;
+    const [onPrimary, onRegion] = await Promise.all([get(primary), get(region)]);
+    const v = readVersion(onRegion);
+    entries.push({
+      kind: 'rejoin-diff',
+      key: toEventItem(keys),
+      region,
+      target: primary,
+      ...(v && { version: encodeVersion(v) }),
+      detail: `${region} holds ${stateDigest(onRegion, rules)}, ${primary} holds ${stateDigest(onPrimary, rules)}`,
+    });
+  }
+  if (entries.length) await writeReviewEntries(ctx.client(primary), state, entries, Math.floor(Date.now() / 1000));
+
+  const { outcome, fence: held } = await raiseFence(ctx.client(region), state, fence);
+  if (outcome === 'newer') throw new CliError(`${region} holds generation ${held.generation}, newer than the primary's ${fence.generation}: read the fences with \`ddb-replicator status\` before going on`);
+  await markRejoined(ctx.client(region), state, fence);
+  const [reconciled] = await reconcile(ctx, [region], segments, true);
+  return { table: ctx.table.name, region, primary, generation: fence.generation, differences: entries.length, fence: outcome === 'raised' ? 'raised' : 'current', reconciled: reconciled! };
+}
+
+/** Whether a region may become primary: its fence is at the current generation. */
+export async function promotable(ctx: TableContext, region: string, current: Fence): Promise<boolean> {
+  return ((await readFence(ctx.client(region), stateTableName(ctx.table.name)))?.generation ?? 1) === current.generation;
+}
