@@ -32,6 +32,10 @@ export interface EmulatorStats {
   recordsCommitted: number;
   recordsDiscarded: number;
   onFailureMessages: number;
+  /** Lambda's DestinationDeliveryFailures: sends to the on-failure destination that failed. */
+  destinationDeliveryFailures: number;
+  /** Lambda's DroppedEventCount: discarded records that reached no destination (none set, or its send failed). */
+  recordsDropped: number;
   /** Lambda's IteratorAge: now minus the last record's ApproximateCreationDateTime, at invocation. */
   iteratorAgeMs: number;
   maxIteratorAgeMs: number;
@@ -79,6 +83,8 @@ export class EventSourceMappingEmulator {
     recordsCommitted: 0,
     recordsDiscarded: 0,
     onFailureMessages: 0,
+    destinationDeliveryFailures: 0,
+    recordsDropped: 0,
     iteratorAgeMs: 0,
     maxIteratorAgeMs: 0,
     shardsFinished: 0,
@@ -320,10 +326,14 @@ export class EventSourceMappingEmulator {
   }
 
   private async discard(shard: ShardState, lane: Lane, records: DynamoDBRecord[], condition: DiscardCondition, invokeCount: number, functionError?: 'Unhandled' | null): Promise<void> {
+    const shardId = shard.info.shardId;
+    const first = records[0]?.dynamodb?.SequenceNumber;
+    const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
+    let delivered = false;
     if (this.opts.onFailure) {
       const message = onFailureMessage({
         records,
-        shardId: shard.info.shardId,
+        shardId,
         streamArn: this.opts.streamArn,
         functionArn: this.functionArn,
         condition,
@@ -331,10 +341,19 @@ export class EventSourceMappingEmulator {
         functionError,
         now: this.clock(),
       });
-      await this.opts.onFailure.send(message);
-      this.stats.onFailureMessages++;
+      try {
+        await this.opts.onFailure.send(message);
+        delivered = true;
+        this.stats.onFailureMessages++;
+      } catch (err) {
+        // Lambda drops the records and goes on with the next batch (DestinationDeliveryFailures, DroppedEventCount).
+        this.stats.destinationDeliveryFailures++;
+        const keys = records.slice(0, 10).map((r) => r.dynamodb?.Keys);
+        this.log({ level: 'warn', msg: 'on-failure destination delivery failed; records dropped', condition, shardId, records: records.length, first, last, keys, error: String(err) });
+      }
     }
-    this.log({ level: 'warn', msg: 'records discarded', condition, shardId: shard.info.shardId, records: records.length, first: records[0]?.dynamodb?.SequenceNumber });
+    if (!delivered) this.stats.recordsDropped += records.length;
+    this.log({ level: 'warn', msg: 'records discarded', condition, shardId, records: records.length, first });
     this.stats.recordsDiscarded += records.length;
     this.advance(lane, records.length);
     lane.attempts = 0;

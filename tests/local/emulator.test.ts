@@ -181,6 +181,38 @@ describe('event source mapping emulator (DynamoDB Local)', () => {
     assert.deepEqual(seqOf(t.events[1]!), seqOf(t.events[0]!));
   });
 
+  it('keeps reading when the on-failure destination fails: the records are dropped and counted, as Lambda does', async () => {
+    const failing = {
+      send: async () => {
+        throw new Error('destination unavailable');
+      },
+    };
+    const t = await setup(
+      6,
+      (e) => {
+        if (e.Records.some((r) => r.dynamodb!.Keys!.pk!.S === 'i1' || r.dynamodb!.Keys!.pk!.S === 'i5')) throw new Error('poison');
+        return null;
+      },
+      { batchSize: 2, maximumRetryAttempts: 0, onFailure: failing },
+    );
+    await t.run();
+    // [i0, i1] dropped, [i2, i3] delivered, [i4, i5] dropped: the reader outlived both failed sends.
+    assert.deepEqual(t.events.map((e) => e.Records.map((r) => r.dynamodb!.Keys!.pk!.S)), [['i0', 'i1'], ['i2', 'i3'], ['i4', 'i5']]);
+    const delivered = new Set(t.events.flatMap((e) => e.Records.map((r) => r.dynamodb!.Keys!.pk!.S)));
+    assert.deepEqual([...delivered].sort(), ['i0', 'i1', 'i2', 'i3', 'i4', 'i5']);
+    const { stats } = t.emulator;
+    assert.equal(stats.destinationDeliveryFailures, 2);
+    assert.equal(stats.recordsDropped, 4);
+    assert.equal(stats.recordsDiscarded, 4);
+    assert.equal(stats.onFailureMessages, 0);
+    assert.equal(stats.recordsCommitted, 2);
+    const warnings = t.logs.filter((l) => l.msg === 'on-failure destination delivery failed; records dropped');
+    assert.equal(warnings.length, 2);
+    assert.deepEqual(warnings[0]!.keys, [{ pk: { S: 'i0' } }, { pk: { S: 'i1' } }]);
+    // Keys and sequence numbers only: no attribute value of a record appears in any log line.
+    for (const l of t.logs) assert.ok(!/"[bn]"|"B"|"N"/.test(JSON.stringify(l)), JSON.stringify(l));
+  });
+
   it('discards records older than MaximumRecordAgeInSeconds without invoking, with no responseContext', async () => {
     const t = await setup(3, () => null, { maximumRecordAgeInSeconds: 60, clock: () => Date.now() + 2 * 3600_000 });
     await t.run();
