@@ -57,6 +57,8 @@ interface Lane {
 
 interface ShardState {
   readonly info: ShardInfo;
+  /** Where the shard's reader starts when it has read nothing yet. */
+  start: ShardIteratorType;
   iterator?: string;
   /** An item's records always go to the same lane, so they stay in order. */
   readonly lanes: Lane[];
@@ -174,13 +176,14 @@ export class EventSourceMappingEmulator {
 
   private newShard(info: ShardInfo): ShardState {
     const lanes = Array.from({ length: this.settings.parallelizationFactor }, () => ({ buffer: [], sizes: [], ranges: [], attempts: 0 }));
-    return { info, lanes, windowStart: 0, idleSince: -Infinity, finished: false };
+    return { info, start: 'TRIM_HORIZON', lanes, windowStart: 0, idleSince: -Infinity, finished: false };
   }
 
   private async shardLoop(shard: ShardState, initial: ShardIteratorType): Promise<void> {
     const poll = this.opts.pollIntervalMs ?? 250;
     try {
-      shard.iterator = await this.iteratorFor(shard, initial);
+      shard.start = initial;
+      shard.iterator = await this.iteratorFor(shard);
       while (this.running) {
         const pollStart = performance.now();
         const capacity = this.settings.batchSize * shard.lanes.length;
@@ -210,8 +213,10 @@ export class EventSourceMappingEmulator {
     }
   }
 
-  private async iteratorFor(shard: ShardState, type: ShardIteratorType): Promise<string | undefined> {
+  /** After the last record read; before any, where the shard starts. */
+  private async iteratorFor(shard: ShardState): Promise<string | undefined> {
     const after = shard.lastReadSeq;
+    const type = shard.start;
     const { ShardIterator } = await this.opts.streams.send(
       new GetShardIteratorCommand({
         StreamArn: this.opts.streamArn,
@@ -229,13 +234,18 @@ export class EventSourceMappingEmulator {
     } catch (err) {
       const name = (err as Error).name;
       if (name === 'ExpiredIteratorException') {
-        shard.iterator = await this.iteratorFor(shard, 'TRIM_HORIZON');
+        if (!shard.lastReadSeq && shard.start === 'LATEST') {
+          // Nothing read yet, so no position to resume from: Lambda takes LATEST again, never older history.
+          this.log({ level: 'warn', msg: 'shard iterator expired before any record was read; re-acquired at LATEST, so records written while it was expired may be skipped', shardId: shard.info.shardId });
+        }
+        shard.iterator = await this.iteratorFor(shard);
         return;
       }
       if (name === 'TrimmedDataAccessException') {
         this.log({ level: 'warn', msg: 'records trimmed before they were read; resuming at TRIM_HORIZON', shardId: shard.info.shardId });
         shard.lastReadSeq = undefined;
-        shard.iterator = await this.iteratorFor(shard, 'TRIM_HORIZON');
+        shard.start = 'TRIM_HORIZON';
+        shard.iterator = await this.iteratorFor(shard);
         return;
       }
       this.log({ level: 'warn', msg: 'GetRecords failed', shardId: shard.info.shardId, error: String(err) });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBStreamsClient, ExpiredIteratorException, GetRecordsCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { EmulatorOptions, EventSourceMappingEmulator } from '../../local/esm/emulator';
 import { MemoryDestination } from '../../local/esm/on-failure';
@@ -231,6 +231,35 @@ describe('event source mapping emulator (DynamoDB Local)', () => {
     await t.write(3, 5);
     await t.emulator.waitForIdle();
     assert.deepEqual(t.events.flatMap((e) => e.Records.map((r) => r.dynamodb!.Keys!.pk!.S)), ['i3', 'i4']);
+  });
+
+  it('re-acquires an expired iterator at LATEST before the first record, after the last record read afterwards', async () => {
+    // DynamoDB Local expires iterators only after 15 minutes, so the expiry is injected here: the
+    // next GetRecords after `expire` is set fails with ExpiredIteratorException, as AWS would.
+    let expire = true;
+    const real = new DynamoDBStreamsClient({ region: REGION });
+    cleanups.push(async () => real.destroy());
+    const streams: EmulatorOptions['streams'] = {
+      send: ((command: Parameters<DynamoDBStreamsClient['send']>[0]) => {
+        if (expire && command instanceof GetRecordsCommand) {
+          expire = false;
+          return Promise.reject(new ExpiredIteratorException({ message: 'Iterator expired', $metadata: {} }));
+        }
+        return real.send(command as never);
+      }) as DynamoDBStreamsClient['send'],
+    };
+    const t = await setup(3, () => null, { startingPosition: 'LATEST', streams });
+    await t.run();
+    assert.equal(expire, false, 'the expiry was injected');
+    assert.equal(t.events.length, 0, 'history before the mapping started is never delivered');
+    assert.ok(t.logs.some((l) => /expired before any record was read/.test(String(l.msg))));
+    await t.write(3, 5);
+    await t.emulator.waitForIdle();
+    expire = true;
+    await t.write(5, 6);
+    await t.emulator.waitForIdle();
+    assert.equal(expire, false);
+    assert.deepEqual(t.events.flatMap((e) => e.Records.map((r) => r.dynamodb!.Keys!.pk!.S)), ['i3', 'i4', 'i5']);
   });
 
   it('waits up to MaximumBatchingWindowInSeconds to fill a batch', async () => {
