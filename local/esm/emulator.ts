@@ -5,6 +5,7 @@ import { readBatchResponse } from './batch-response';
 import { DiscardCondition, onFailureMessage, OnFailureDestination } from './on-failure';
 import { LAMBDA_DEFAULTS, MappingSettings, validateSettings } from './options';
 import { ShardInfo, shardsReadyToStart } from './shard-lineage';
+import { StreamClock, streamClock } from './stream-clock';
 import { toLambdaRecord } from './stream-events';
 
 export interface EmulatorOptions extends Partial<MappingSettings> {
@@ -23,6 +24,11 @@ export interface EmulatorOptions extends Partial<MappingSettings> {
   readonly retryDelayMs?: number;
   /** Wall clock in ms; replaceable so tests can age records. */
   readonly clock?: () => number;
+  /**
+   * Stamps ApproximateCreationDateTime in whole seconds (DynamoDB Local rounds it to the minute).
+   * Default: the stream's shared clock (stream-clock.ts), so every mapping of a stream agrees.
+   */
+  readonly streamClock?: StreamClock;
   readonly log?: (line: Record<string, unknown>) => void;
 }
 
@@ -97,11 +103,13 @@ export class EventSourceMappingEmulator {
   private firstDiscovery = true;
   private lastDiscovery = -Infinity;
   private readonly clock: () => number;
+  private readonly stamps: StreamClock;
   private readonly log: (line: Record<string, unknown>) => void;
 
   constructor(private readonly opts: EmulatorOptions) {
     this.settings = validateSettings({ ...LAMBDA_DEFAULTS, ...definedOnly(opts) });
     this.clock = opts.clock ?? Date.now;
+    this.stamps = opts.streamClock ?? streamClock(opts.streamArn, opts.region);
     this.log = opts.log ?? ((l) => console.error(JSON.stringify(l)));
   }
 
@@ -254,9 +262,11 @@ export class EventSourceMappingEmulator {
     }
     shard.iterator = out.NextShardIterator ?? undefined;
     const records = out.Records ?? [];
+    const stamps = this.stamps.stamp(shard.info.shardId, records);
     if (records.length > 0 && buffered(shard) === 0) shard.windowStart = this.clock();
-    for (const r of records) {
+    for (const [i, r] of records.entries()) {
       const rec = toLambdaRecord(r, this.opts.streamArn, this.opts.region);
+      rec.dynamodb!.ApproximateCreationDateTime = stamps[i];
       const lane = shard.lanes[laneOf(rec.dynamodb!.Keys!, shard.lanes.length)]!;
       lane.buffer.push(rec);
       lane.sizes.push(Buffer.byteLength(JSON.stringify(rec)));

@@ -3,68 +3,11 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, ExpiredIteratorException, GetRecordsCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { EmulatorOptions, EventSourceMappingEmulator } from '../../local/esm/emulator';
-import { MemoryDestination } from '../../local/esm/on-failure';
-import { createRegionalTable } from '../../local/tables';
-import { client, tableSpec } from '../support/ddb';
-
-const REGION = 'us-east-1';
-const seqOf = (e: DynamoDBStreamEvent) => e.Records.map((r) => r.dynamodb!.SequenceNumber!);
-
-/** A stream with `n` records (items i0..i(n-1)) and an emulator over it whose function is `fn`. */
-async function setup(n: number, fn: (event: DynamoDBStreamEvent, call: number) => unknown, options: Partial<EmulatorOptions> = {}) {
-  const spec = tableSpec();
-  const streamArn = await createRegionalTable(client(REGION), spec);
-  /** Writes items i<from>..i<to - 1>; a new `round` changes them (an unchanged put makes no record). */
-  const write = async (from: number, to: number, round = 0) => {
-    for (let i = from; i < to; i++) {
-      await client(REGION).send(new PutItemCommand({ TableName: spec.name, Item: { pk: { S: `i${i}` }, b: { B: new Uint8Array([i % 256]) }, n: { N: String(i + round * 1000) } } }));
-    }
-  };
-  await write(0, n);
-  const events: DynamoDBStreamEvent[] = [];
-  const onFailure = new MemoryDestination();
-  const streams = new DynamoDBStreamsClient({ region: REGION });
-  cleanups.push(async () => {
-    await emulator.stop();
-    streams.destroy();
-  });
-  const logs: Record<string, unknown>[] = [];
-  const emulator = new EventSourceMappingEmulator({
-    streamArn,
-    region: REGION,
-    streams,
-    onFailure,
-    pollIntervalMs: 20,
-    discoveryIntervalMs: 100,
-    retryDelayMs: 5,
-    log: (l) => logs.push(l),
-    invoke: async (event) => {
-      events.push(event);
-      return fn(event, events.length);
-    },
-    ...options,
-  });
-  return {
-    streamArn,
-    tableName: spec.name,
-    events,
-    onFailure,
-    emulator,
-    logs,
-    write,
-    run: async () => {
-      emulator.start();
-      await emulator.waitForIdle();
-    },
-  };
-}
-
-const cleanups: (() => Promise<void>)[] = [];
+import { client } from '../support/ddb';
+import { cleanups, REGION, runCleanups, seqOf, setup } from '../support/emulator-setup';
 
 describe('event source mapping emulator (DynamoDB Local)', () => {
-  afterEach(async () => {
-    await Promise.all(cleanups.splice(0).map((c) => c()));
-  });
+  afterEach(runCleanups);
 
   it('delivers every record once, in order, in batches of BatchSize, shaped like Lambda events', async () => {
     const t = await setup(25, () => null, { batchSize: 10 });
