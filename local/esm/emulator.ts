@@ -107,6 +107,8 @@ export class EventSourceMappingEmulator {
   private transition: Promise<void> = Promise.resolve();
   private firstDiscovery = true;
   private lastDiscovery = -Infinity;
+  /** Shards the last discovery listed but could not start yet (their parent is not drained). */
+  private waitingShards = 0;
   private readonly clock: () => number;
   private readonly stamps: StreamClock;
   private readonly log: (line: Record<string, unknown>) => void;
@@ -172,7 +174,7 @@ export class EventSourceMappingEmulator {
     while (performance.now() < deadline) {
       if (!this.started || !this.isEnabled) throw new Error(`event source mapping is ${this.isEnabled ? 'stopped' : 'disabled'}: it delivers nothing until ${this.isEnabled ? 'start()' : 'enable()'}`);
       const shardsIdle = [...this.shards.values()].every((s) => s.finished || (buffered(s.lanes) === 0 && s.idleSince > since));
-      if (this.lastDiscovery > since && this.shards.size > 0 && shardsIdle) return;
+      if (this.lastDiscovery > since && this.waitingShards === 0 && this.shards.size > 0 && shardsIdle) return;
       await sleep(20);
     }
     throw new Error(`event source mapping not idle after ${timeoutMs} ms: ${JSON.stringify(this.stats)}`);
@@ -223,26 +225,27 @@ export class EventSourceMappingEmulator {
     } while (ExclusiveStartShardId);
     if (!this.running) return;
 
-    const latestAtStart = this.firstDiscovery && this.settings.startingPosition === 'LATEST';
-    this.firstDiscovery = false;
-    const startedIds = new Set(this.shards.keys());
-    const finished = new Set([...this.shards].filter(([, s]) => s.finished).map(([id]) => id));
-    for (const info of shardsReadyToStart(listed, startedIds, finished)) {
-      const state = this.newShard(info);
-      this.shards.set(info.shardId, state);
-      const closed = listed.find((s) => s.shardId === info.shardId)!.closed;
-      if (latestAtStart && closed) {
-        state.finished = true; // LATEST: history before the mapping started is not read
-        continue;
+    if (this.firstDiscovery && this.settings.startingPosition === 'LATEST') {
+      // LATEST starts at the tip of the stream: a closed shard is all history, and an open one starts
+      // at its tip whatever its parent (waiting for the parent would then read the child from its start).
+      for (const s of listed) {
+        const state = this.newShard(s);
+        state.start = 'LATEST';
+        state.finished = s.closed;
+        this.shards.set(s.shardId, state);
       }
-      if (latestAtStart) state.start = 'LATEST';
     }
+    this.firstDiscovery = false;
+    const finished = new Set([...this.shards].filter(([, s]) => s.finished).map(([id]) => id));
+    for (const info of shardsReadyToStart(listed, new Set(this.shards.keys()), finished)) this.shards.set(info.shardId, this.newShard(info));
     // New shards, and after a pause every unfinished one: each reader resumes at its checkpoint.
     for (const shard of this.shards.values()) if (!shard.finished && !shard.reading) this.readers.push(this.shardLoop(shard));
+    this.waitingShards = listed.filter((s) => !this.shards.has(s.shardId)).length;
     this.lastDiscovery = started;
   }
 
-  private newShard(info: ShardInfo): ShardState {
+  private newShard(s: ShardInfo): ShardState {
+    const info = { shardId: s.shardId, parentShardId: s.parentShardId };
     return { info, start: 'TRIM_HORIZON', readToEnd: false, lanes: newLanes(this.settings.parallelizationFactor), reading: false, windowStart: 0, idleSince: -Infinity, finished: false };
   }
 
