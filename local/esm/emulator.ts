@@ -163,6 +163,9 @@ export class EventSourceMappingEmulator {
    * keeps its checkpoint (its lowest record not committed, else its last one read).
    */
   disable(): Promise<void> {
+    if (this.isEnabled && !this.stamps.watching) {
+      this.log({ level: 'info', msg: 'mapping disabled on an unwatched stream: records written meanwhile get the second they are read after enable() as ApproximateCreationDateTime; watchStream() keeps their true second', streamArn: this.opts.streamArn });
+    }
     this.isEnabled = false;
     return this.settle();
   }

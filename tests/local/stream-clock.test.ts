@@ -3,6 +3,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import { StreamClock, streamClock, watchStream } from '../../local/esm/stream-clock';
+import { startLocalReplication } from '../../local/pipeline';
 import { createRegionalTable } from '../../local/tables';
 import { client, tableSpec } from '../support/ddb';
 import { cleanups, REGION, runCleanups, sleep, until } from '../support/emulator-setup';
@@ -75,5 +76,18 @@ describe('stream clock', () => {
     await sleep(300); // six poll intervals: a running watcher would have asked by now
     assert.equal(calls, after, 'no request after stop');
     assert.equal(watch.clock.size, 1);
+  });
+
+  it('is watched by startLocalReplication with watchStream: true, until stop()', async () => {
+    const table = tableSpec();
+    const replication = await startLocalReplication({ table, clientFor: client, watchStream: true, emulator: { log: () => undefined }, handlerDeps: { log: () => undefined } });
+    try {
+      assert.equal(replication.clock.watching, true);
+      await client(REGION).send(new PutItemCommand({ TableName: table.name, Item: { pk: { S: 'w' } } }));
+      await until(() => replication.clock.size === 1, 'the record is stamped');
+    } finally {
+      await replication.stop();
+    }
+    assert.equal(replication.clock.watching, false);
   });
 });
