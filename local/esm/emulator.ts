@@ -216,7 +216,7 @@ export class EventSourceMappingEmulator {
   }
 
   private async discover(): Promise<void> {
-    const started = performance.now();
+    const describedAt = performance.now();
     const listed: (ShardInfo & { closed: boolean })[] = [];
     let ExclusiveStartShardId: string | undefined;
     do {
@@ -244,7 +244,7 @@ export class EventSourceMappingEmulator {
     // New shards, and after a pause every unfinished one: each reader resumes at its checkpoint.
     for (const shard of this.shards.values()) if (!shard.finished && !shard.reading) this.readers.push(this.shardLoop(shard));
     this.waitingShards = listed.filter((s) => !this.shards.has(s.shardId)).length;
-    this.lastDiscovery = started;
+    this.lastDiscovery = describedAt;
   }
 
   private newShard(s: ShardInfo): ShardState {
