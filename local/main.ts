@@ -142,7 +142,7 @@ async function startReplication(table: TableModel, endpoint: string, clientFor: 
   const deletedAt = new Map<string, number>();
   const stats = new ReplicationStats(table.replicaRegions, (c) => (c.after ? Number(c.after.updatedAt?.N) || undefined : deletedAt.get(c.keys.userId?.S ?? '')));
   try {
-    const replication = await startLocalReplication({ table, ...settingsFromModel(table), clientFor, onFailure, handlerDeps: { log, onApplied: stats.onApplied }, emulator: { log } });
+    const replication = await startLocalReplication({ table, ...settingsFromModel(table), clientFor, onFailure, handlerDeps: { log, onApplied: stats.onApplied }, emulator: { log }, watchStream: true });
     return { ...replication, stats, deletedAt };
   } catch (err) {
     if ((err as Error).name === 'ResourceInUseException') {
@@ -205,7 +205,7 @@ async function runAndVerify(opts: MainOptions, table: TableModel, replication: R
   print();
   print(textTable(rows));
   print(`\nStream records: ${emulator.stats.recordsCommitted} delivered in ${emulator.stats.invocations} invocations; max iterator age ${emulator.stats.maxIteratorAgeMs} ms`);
-  print('(Iterator age counts from ApproximateCreationDateTime, which DynamoDB Local rounds down to the minute; lag is measured from the write times the workload records.)');
+  print('(Iterator age counts from ApproximateCreationDateTime, in whole seconds as on AWS, stamped when the stream watcher first saw the record; lag is measured from the write times the workload records.)');
   print(converged ? 'Converged: every replica equals the source (replication metadata ignored).' : 'NOT converged: see the table above and .ddb-replicator/local.log');
   return converged;
 }

@@ -7,6 +7,7 @@ import { HandlerDeps, makeHandler } from '../handlers/replicate';
 import { EmulatorOptions, EventSourceMappingEmulator } from './esm/emulator';
 import { MemoryDestination, OnFailureDestination } from './esm/on-failure';
 import { MappingSettings } from './esm/options';
+import { StreamClock, StreamWatch, streamClock, watchStream } from './esm/stream-clock';
 import { ensureStateTable, LocalTableSpec, provisionTables } from './tables';
 import { stateTableName } from '../config/names';
 
@@ -16,6 +17,8 @@ export interface LocalReplication<D extends OnFailureDestination = MemoryDestina
   /** Where discarded batches go: in memory unless the options name a destination. */
   readonly onFailure: D;
   readonly config: ReplicatorConfig;
+  /** Stamps the source stream's ApproximateCreationDateTime (shared with any other mapping of it). */
+  readonly clock: StreamClock;
   stop(): Promise<void>;
 }
 
@@ -33,6 +36,12 @@ export interface LocalReplicationOptions<D extends OnFailureDestination = Memory
   readonly onFailure?: D;
   /** Skip CreateTable when the tables exist already. */
   readonly existingStreamArn?: string;
+  /**
+   * Watch the source stream from now on (stream-clock.ts), so records keep their true second even
+   * when no mapping reads them yet or while it is disabled; stopped by `stop()`. Default false:
+   * the emulator, which starts at once, stamps records itself (up to a poll interval late).
+   */
+  readonly watchStream?: boolean;
 }
 
 /** The mapping settings this project deploys (see components/): the safe ones, not Lambda's defaults. */
@@ -66,6 +75,7 @@ export async function startLocalReplication<D extends OnFailureDestination = Mem
   const { table } = opts;
   const streamArn = opts.existingStreamArn ?? (await provisionTables(table, opts.clientFor));
   if (opts.existingStreamArn) await ensureStateTable(opts.clientFor(table.primaryRegion), table.name);
+  const watch: StreamWatch | undefined = opts.watchStream ? watchStream(streamArn, table.primaryRegion, { log: opts.emulator?.log }) : undefined;
   const config: ReplicatorConfig = {
     targets: table.replicaRegions.map((region) => ({ region, tableName: table.name })),
     state: { region: table.primaryRegion, tableName: stateTableName(table.name) },
@@ -96,8 +106,10 @@ export async function startLocalReplication<D extends OnFailureDestination = Mem
     emulator,
     onFailure,
     config,
+    clock: streamClock(streamArn, table.primaryRegion),
     stop: async () => {
       await emulator.stop();
+      await watch?.stop();
       streams.destroy();
     },
   };

@@ -13,8 +13,8 @@ export interface RegionStats {
 
 /**
  * Per-region figures from the handler's onApplied hook. Lag is measured from the source write's
- * time as the workload knows it (`writtenAt`), since DynamoDB Local's ApproximateCreationDateTime
- * is too coarse to measure local lag with.
+ * time as the workload knows it (`writtenAt`), since ApproximateCreationDateTime is in whole
+ * seconds (stamped locally by esm/stream-clock.ts): too coarse to measure local lag with.
  */
 export class ReplicationStats {
   readonly regions = new Map<string, RegionStats>();

@@ -1,10 +1,12 @@
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, ShardIteratorType } from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
 import { readBatchResponse } from './batch-response';
+import { buffered, clearLanes, Lane, laneOf, lowestUncommitted, newLanes } from './lanes';
 import { DiscardCondition, onFailureMessage, OnFailureDestination } from './on-failure';
 import { LAMBDA_DEFAULTS, MappingSettings, validateSettings } from './options';
 import { ShardInfo, shardsReadyToStart } from './shard-lineage';
+import { StreamClock, streamClock } from './stream-clock';
 import { toLambdaRecord } from './stream-events';
 
 export interface EmulatorOptions extends Partial<MappingSettings> {
@@ -16,6 +18,8 @@ export interface EmulatorOptions extends Partial<MappingSettings> {
   readonly invoke: (event: DynamoDBStreamEvent) => Promise<unknown>;
   readonly functionArn?: string;
   readonly onFailure?: OnFailureDestination;
+  /** Lambda's Enabled (default true). A mapping created disabled reads nothing until `enable()`. */
+  readonly enabled?: boolean;
   /** Lambda polls each shard 4 times a second. */
   readonly pollIntervalMs?: number;
   readonly discoveryIntervalMs?: number;
@@ -23,6 +27,11 @@ export interface EmulatorOptions extends Partial<MappingSettings> {
   readonly retryDelayMs?: number;
   /** Wall clock in ms; replaceable so tests can age records. */
   readonly clock?: () => number;
+  /**
+   * Stamps ApproximateCreationDateTime in whole seconds (DynamoDB Local rounds it to the minute).
+   * Default: the stream's shared clock (stream-clock.ts), so every mapping of a stream agrees.
+   */
+  readonly streamClock?: StreamClock;
   readonly log?: (line: Record<string, unknown>) => void;
 }
 
@@ -32,6 +41,10 @@ export interface EmulatorStats {
   recordsCommitted: number;
   recordsDiscarded: number;
   onFailureMessages: number;
+  /** Lambda's DestinationDeliveryFailures: sends to the on-failure destination that failed. */
+  destinationDeliveryFailures: number;
+  /** Lambda's DroppedEventCount: discarded records that reached no destination (none set, or its send failed). */
+  recordsDropped: number;
   /** Lambda's IteratorAge: now minus the last record's ApproximateCreationDateTime, at invocation. */
   iteratorAgeMs: number;
   maxIteratorAgeMs: number;
@@ -41,35 +54,33 @@ export interface EmulatorStats {
 /** Lambda's synchronous invocation payload limit. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
-/** One of a shard's ParallelizationFactor lanes: its records, in stream order, and its retry state. */
-interface Lane {
-  /** Records read but not yet committed, in stream order. */
-  readonly buffer: DynamoDBRecord[];
-  readonly sizes: number[];
-  /** Bisection stack: sizes of the sub-batches still to run, head first. */
-  ranges: number[];
-  attempts: number;
-}
-
 interface ShardState {
   readonly info: ShardInfo;
+  /** Where the reader starts with no checkpoint: LATEST only for shards open when a LATEST mapping first ran. */
+  start: 'TRIM_HORIZON' | 'LATEST';
   iterator?: string;
+  /** GetRecords gave no next iterator: the shard is closed and everything in it has been read. */
+  readToEnd: boolean;
   /** An item's records always go to the same lane, so they stay in order. */
   readonly lanes: Lane[];
+  /** The last record read into the lanes; the next iterator starts after it. */
   lastReadSeq?: string;
+  /** After a pause: the lowest record not committed, where reading resumes (nothing read since). */
+  resumeAt?: string;
+  /** A reader loop runs for this shard. */
+  reading: boolean;
   windowStart: number;
   /** performance.now() at the start of the latest poll that found nothing left to do. */
   idleSince: number;
   finished: boolean;
 }
 
-const buffered = (shard: ShardState) => shard.lanes.reduce((n, l) => n + l.buffer.length, 0);
-
 /**
  * A Lambda event source mapping for one DynamoDB stream, run in-process: shard discovery with
  * parent-before-child order, batching, partial batch responses, bisection, bounded retries,
- * maximum record age, an on-failure destination and ParallelizationFactor (up to that many batches of
- * one shard at once, in order per item), as documented for Lambda.
+ * maximum record age, an on-failure destination, ParallelizationFactor (up to that many batches of
+ * one shard at once, in order per item) and Enabled (pause and resume at the checkpoint), as
+ * documented for Lambda.
  */
 export class EventSourceMappingEmulator {
   readonly settings: MappingSettings;
@@ -79,21 +90,34 @@ export class EventSourceMappingEmulator {
     recordsCommitted: 0,
     recordsDiscarded: 0,
     onFailureMessages: 0,
+    destinationDeliveryFailures: 0,
+    recordsDropped: 0,
     iteratorAgeMs: 0,
     maxIteratorAgeMs: 0,
     shardsFinished: 0,
   };
   private readonly shards = new Map<string, ShardState>();
-  private readonly loops: Promise<void>[] = [];
+  private discovery?: Promise<void>;
+  private readers: Promise<void>[] = [];
+  /** Readers run (set false first thing when pausing, so loops end after their current step). */
   private running = false;
+  private started = false;
+  private isEnabled: boolean;
+  /** Starts and pauses, one after the other: a pause completes before the next start. */
+  private transition: Promise<void> = Promise.resolve();
   private firstDiscovery = true;
   private lastDiscovery = -Infinity;
+  /** Shards the last discovery listed but could not start yet (their parent is not drained). */
+  private waitingShards = 0;
   private readonly clock: () => number;
+  private readonly stamps: StreamClock;
   private readonly log: (line: Record<string, unknown>) => void;
 
   constructor(private readonly opts: EmulatorOptions) {
     this.settings = validateSettings({ ...LAMBDA_DEFAULTS, ...definedOnly(opts) });
+    this.isEnabled = opts.enabled ?? true;
     this.clock = opts.clock ?? Date.now;
+    this.stamps = opts.streamClock ?? streamClock(opts.streamArn, opts.region);
     this.log = opts.log ?? ((l) => console.error(JSON.stringify(l)));
   }
 
@@ -101,16 +125,49 @@ export class EventSourceMappingEmulator {
     return this.opts.functionArn ?? `arn:aws:lambda:${this.opts.region}:000000000000:function:replicate`;
   }
 
+  /** Lambda's Enabled. */
+  get enabled(): boolean {
+    return this.isEnabled;
+  }
+
+  /** Starts reading, if the mapping is enabled (a disabled one waits for `enable()`). */
   start(): this {
-    if (this.running) return this;
-    this.running = true;
-    this.loops.push(this.discoveryLoop());
+    this.started = true;
+    void this.settle();
     return this;
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.loops);
+  /**
+   * Stops reading (for good, or until `start()`), as `disable()` does but leaving Enabled as it is.
+   * Resolves once invocations in flight have finished.
+   */
+  stop(): Promise<void> {
+    this.started = false;
+    return this.settle();
+  }
+
+  /**
+   * Enabled=true: reading resumes at each unfinished shard's checkpoint, so records read but not
+   * committed before the pause are delivered again (at least once) and none after it is lost. A
+   * mapping that never ran starts now, at TRIM_HORIZON or LATEST as configured.
+   */
+  enable(): this {
+    this.isEnabled = true;
+    this.started = true;
+    void this.settle();
+    return this;
+  }
+
+  /**
+   * Enabled=false: no more invocations; resolves once those in flight have finished. Each shard
+   * keeps its checkpoint (its lowest record not committed, else its last one read).
+   */
+  disable(): Promise<void> {
+    if (this.isEnabled && !this.stamps.watching) {
+      this.log({ level: 'info', msg: 'mapping disabled on an unwatched stream: records written meanwhile get the second they are read after enable() as ApproximateCreationDateTime; watchStream() keeps their true second', streamArn: this.opts.streamArn });
+    }
+    this.isEnabled = false;
+    return this.settle();
   }
 
   /** Resolves once every record written before the call has been committed or discarded. */
@@ -118,11 +175,33 @@ export class EventSourceMappingEmulator {
     const since = performance.now();
     const deadline = since + timeoutMs;
     while (performance.now() < deadline) {
-      const shardsIdle = [...this.shards.values()].every((s) => s.finished || (buffered(s) === 0 && s.idleSince > since));
-      if (this.lastDiscovery > since && this.shards.size > 0 && shardsIdle) return;
+      if (!this.started || !this.isEnabled) throw new Error(`event source mapping is ${this.isEnabled ? 'stopped' : 'disabled'}: it delivers nothing until ${this.isEnabled ? 'start()' : 'enable()'}`);
+      const shardsIdle = [...this.shards.values()].every((s) => s.finished || (buffered(s.lanes) === 0 && s.idleSince > since));
+      if (this.lastDiscovery > since && this.waitingShards === 0 && this.shards.size > 0 && shardsIdle) return;
       await sleep(20);
     }
     throw new Error(`event source mapping not idle after ${timeoutMs} ms: ${JSON.stringify(this.stats)}`);
+  }
+
+  /** Brings the readers in line with started and Enabled, after any start or pause under way. */
+  private settle(): Promise<void> {
+    this.transition = this.transition.then(() => (this.started && this.isEnabled ? this.begin() : this.pause()));
+    return this.transition;
+  }
+
+  private begin(): void {
+    if (this.running) return;
+    this.running = true;
+    this.discovery = this.discoveryLoop();
+  }
+
+  private async pause(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.discovery;
+    await Promise.all(this.readers);
+    this.readers = [];
+    for (const shard of this.shards.values()) if (!shard.finished) keepCheckpoint(shard);
   }
 
   private async discoveryLoop(): Promise<void> {
@@ -134,11 +213,10 @@ export class EventSourceMappingEmulator {
       }
       await sleep(this.opts.discoveryIntervalMs ?? 1000, () => !this.running);
     }
-    await Promise.all(this.loops.slice(1));
   }
 
   private async discover(): Promise<void> {
-    const started = performance.now();
+    const describedAt = performance.now();
     const listed: (ShardInfo & { closed: boolean })[] = [];
     let ExclusiveStartShardId: string | undefined;
     do {
@@ -148,104 +226,129 @@ export class EventSourceMappingEmulator {
       }
       ExclusiveStartShardId = d?.LastEvaluatedShardId;
     } while (ExclusiveStartShardId);
+    if (!this.running) return;
 
-    const latestAtStart = this.firstDiscovery && this.settings.startingPosition === 'LATEST';
+    if (this.firstDiscovery && this.settings.startingPosition === 'LATEST') {
+      // LATEST starts at the tip of the stream: a closed shard is all history, and an open one starts
+      // at its tip whatever its parent (waiting for the parent would then read the child from its start).
+      for (const s of listed) {
+        const state = this.newShard(s);
+        state.start = 'LATEST';
+        state.finished = s.closed;
+        this.shards.set(s.shardId, state);
+      }
+    }
     this.firstDiscovery = false;
-    const startedIds = new Set(this.shards.keys());
     const finished = new Set([...this.shards].filter(([, s]) => s.finished).map(([id]) => id));
-    for (const info of shardsReadyToStart(listed, startedIds, finished)) {
-      const state = this.newShard(info);
-      this.shards.set(info.shardId, state);
-      const closed = listed.find((s) => s.shardId === info.shardId)!.closed;
-      if (latestAtStart && closed) {
-        state.finished = true; // LATEST: history before the mapping started is not read
-        continue;
-      }
-      this.loops.push(this.shardLoop(state, latestAtStart ? 'LATEST' : 'TRIM_HORIZON'));
-    }
-    this.lastDiscovery = started;
+    for (const info of shardsReadyToStart(listed, new Set(this.shards.keys()), finished)) this.shards.set(info.shardId, this.newShard(info));
+    // New shards, and after a pause every unfinished one: each reader resumes at its checkpoint.
+    for (const shard of this.shards.values()) if (!shard.finished && !shard.reading) this.readers.push(this.shardLoop(shard));
+    this.waitingShards = listed.filter((s) => !this.shards.has(s.shardId)).length;
+    this.lastDiscovery = describedAt;
   }
 
-  private newShard(info: ShardInfo): ShardState {
-    const lanes = Array.from({ length: this.settings.parallelizationFactor }, () => ({ buffer: [], sizes: [], ranges: [], attempts: 0 }));
-    return { info, lanes, windowStart: 0, idleSince: -Infinity, finished: false };
+  private newShard(s: ShardInfo): ShardState {
+    const info = { shardId: s.shardId, parentShardId: s.parentShardId };
+    return { info, start: 'TRIM_HORIZON', readToEnd: false, lanes: newLanes(this.settings.parallelizationFactor), reading: false, windowStart: 0, idleSince: -Infinity, finished: false };
   }
 
-  private async shardLoop(shard: ShardState, initial: ShardIteratorType): Promise<void> {
+  private async shardLoop(shard: ShardState): Promise<void> {
     const poll = this.opts.pollIntervalMs ?? 250;
+    shard.reading = true;
     try {
-      shard.iterator = await this.iteratorFor(shard, initial);
       while (this.running) {
-        const pollStart = performance.now();
-        const capacity = this.settings.batchSize * shard.lanes.length;
-        if (shard.iterator && buffered(shard) < capacity) await this.read(shard);
-        if (buffered(shard) === 0) {
-          if (!shard.iterator) {
-            shard.finished = true;
-            this.stats.shardsFinished++;
-            return;
+        try {
+          if (!shard.iterator && !shard.readToEnd) {
+            shard.iterator = await this.iteratorFor(shard);
+            if (!shard.iterator) shard.readToEnd = true;
           }
-          shard.idleSince = pollStart;
+          const pollStart = performance.now();
+          const capacity = this.settings.batchSize * shard.lanes.length;
+          const polled = shard.iterator && buffered(shard.lanes) < capacity ? await this.read(shard) : false;
+          if (buffered(shard.lanes) === 0) {
+            if (shard.readToEnd) {
+              shard.finished = true;
+              this.stats.shardsFinished++;
+              return;
+            }
+            if (!shard.iterator) continue; // expired or trimmed: take a new one now
+            // Idle only after a read that worked: a shard is not idle before it holds its position.
+            if (polled) shard.idleSince = pollStart;
+            await sleep(poll, () => !this.running);
+            continue;
+          }
+          const windowEnds = shard.windowStart + this.settings.maximumBatchingWindowInSeconds * 1000;
+          const full = shard.lanes.some((l) => l.buffer.length >= this.settings.batchSize);
+          if (!shard.readToEnd && !full && this.clock() < windowEnds) {
+            await sleep(Math.min(poll, windowEnds - this.clock()), () => !this.running);
+            continue;
+          }
+          await Promise.all(shard.lanes.filter((l) => l.buffer.length > 0).map((l) => this.deliverHead(shard, l)));
+          shard.windowStart = this.clock();
+        } catch (err) {
+          // Lambda retries what fails before an invocation (GetShardIterator, say) until it works.
+          this.log({ level: 'warn', msg: 'shard reader failed; retrying', shardId: shard.info.shardId, error: String(err) });
           await sleep(poll, () => !this.running);
-          continue;
         }
-        const windowEnds = shard.windowStart + this.settings.maximumBatchingWindowInSeconds * 1000;
-        const full = shard.lanes.some((l) => l.buffer.length >= this.settings.batchSize);
-        if (shard.iterator && !full && this.clock() < windowEnds) {
-          await sleep(Math.min(poll, windowEnds - this.clock()), () => !this.running);
-          continue;
-        }
-        await Promise.all(shard.lanes.filter((l) => l.buffer.length > 0).map((l) => this.deliverHead(shard, l)));
-        shard.windowStart = this.clock();
       }
-    } catch (err) {
-      this.log({ level: 'error', msg: 'shard reader stopped', shardId: shard.info.shardId, error: String(err) });
-      throw err;
+    } finally {
+      shard.reading = false;
     }
   }
 
-  private async iteratorFor(shard: ShardState, type: ShardIteratorType): Promise<string | undefined> {
-    const after = shard.lastReadSeq;
-    const { ShardIterator } = await this.opts.streams.send(
-      new GetShardIteratorCommand({
-        StreamArn: this.opts.streamArn,
-        ShardId: shard.info.shardId,
-        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: type }),
-      }),
-    );
+  /** After the last record read; else at the checkpoint a pause left; else where the shard starts. */
+  private async iteratorFor(shard: ShardState): Promise<string | undefined> {
+    const position = shard.lastReadSeq
+      ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, SequenceNumber: shard.lastReadSeq }
+      : shard.resumeAt
+        ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const, SequenceNumber: shard.resumeAt }
+        : { ShardIteratorType: shard.start };
+    const { ShardIterator } = await this.opts.streams.send(new GetShardIteratorCommand({ StreamArn: this.opts.streamArn, ShardId: shard.info.shardId, ...position }));
     return ShardIterator;
   }
 
-  private async read(shard: ShardState): Promise<void> {
+  /** One GetRecords; false if it failed (an expired or trimmed iterator is dropped, to be taken again). */
+  private async read(shard: ShardState): Promise<boolean> {
     let out;
     try {
       out = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 1000 }));
     } catch (err) {
       const name = (err as Error).name;
       if (name === 'ExpiredIteratorException') {
-        shard.iterator = await this.iteratorFor(shard, 'TRIM_HORIZON');
-        return;
+        if (!shard.lastReadSeq && !shard.resumeAt && shard.start === 'LATEST') {
+          // Nothing read yet, so no position to resume from: Lambda takes LATEST again, never older history.
+          this.log({ level: 'warn', msg: 'shard iterator expired before any record was read; re-acquired at LATEST, so records written while it was expired may be skipped', shardId: shard.info.shardId });
+        }
+        shard.iterator = undefined; // the loop takes a new one
+        return false;
       }
       if (name === 'TrimmedDataAccessException') {
         this.log({ level: 'warn', msg: 'records trimmed before they were read; resuming at TRIM_HORIZON', shardId: shard.info.shardId });
         shard.lastReadSeq = undefined;
-        shard.iterator = await this.iteratorFor(shard, 'TRIM_HORIZON');
-        return;
+        shard.resumeAt = undefined;
+        shard.start = 'TRIM_HORIZON';
+        shard.iterator = undefined;
+        return false;
       }
       this.log({ level: 'warn', msg: 'GetRecords failed', shardId: shard.info.shardId, error: String(err) });
-      await sleep(this.opts.pollIntervalMs ?? 250);
-      return;
+      await sleep(this.opts.pollIntervalMs ?? 250, () => !this.running);
+      return false;
     }
     shard.iterator = out.NextShardIterator ?? undefined;
+    if (!shard.iterator) shard.readToEnd = true;
     const records = out.Records ?? [];
-    if (records.length > 0 && buffered(shard) === 0) shard.windowStart = this.clock();
-    for (const r of records) {
+    const stamps = this.stamps.stamp(shard.info.shardId, records);
+    if (records.length > 0 && buffered(shard.lanes) === 0) shard.windowStart = this.clock();
+    for (const [i, r] of records.entries()) {
       const rec = toLambdaRecord(r, this.opts.streamArn, this.opts.region);
+      rec.dynamodb!.ApproximateCreationDateTime = stamps[i];
       const lane = shard.lanes[laneOf(rec.dynamodb!.Keys!, shard.lanes.length)]!;
       lane.buffer.push(rec);
       lane.sizes.push(Buffer.byteLength(JSON.stringify(rec)));
       shard.lastReadSeq = rec.dynamodb!.SequenceNumber;
+      shard.resumeAt = undefined;
     }
+    return true;
   }
 
   /** Invokes the function with the batch at the head of a lane and acts on the answer. */
@@ -320,10 +423,14 @@ export class EventSourceMappingEmulator {
   }
 
   private async discard(shard: ShardState, lane: Lane, records: DynamoDBRecord[], condition: DiscardCondition, invokeCount: number, functionError?: 'Unhandled' | null): Promise<void> {
+    const shardId = shard.info.shardId;
+    const first = records[0]?.dynamodb?.SequenceNumber;
+    const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
+    let delivered = false;
     if (this.opts.onFailure) {
       const message = onFailureMessage({
         records,
-        shardId: shard.info.shardId,
+        shardId,
         streamArn: this.opts.streamArn,
         functionArn: this.functionArn,
         condition,
@@ -331,10 +438,19 @@ export class EventSourceMappingEmulator {
         functionError,
         now: this.clock(),
       });
-      await this.opts.onFailure.send(message);
-      this.stats.onFailureMessages++;
+      try {
+        await this.opts.onFailure.send(message);
+        delivered = true;
+        this.stats.onFailureMessages++;
+      } catch (err) {
+        // Lambda drops the records and goes on with the next batch (DestinationDeliveryFailures, DroppedEventCount).
+        this.stats.destinationDeliveryFailures++;
+        const keys = records.slice(0, 10).map((r) => r.dynamodb?.Keys);
+        this.log({ level: 'warn', msg: 'on-failure destination delivery failed; records dropped', condition, shardId, records: records.length, first, last, keys, error: String(err) });
+      }
     }
-    this.log({ level: 'warn', msg: 'records discarded', condition, shardId: shard.info.shardId, records: records.length, first: records[0]?.dynamodb?.SequenceNumber });
+    if (!delivered) this.stats.recordsDropped += records.length;
+    this.log({ level: 'warn', msg: 'records discarded', condition, shardId, records: records.length, first });
     this.stats.recordsDiscarded += records.length;
     this.advance(lane, records.length);
     lane.attempts = 0;
@@ -354,12 +470,23 @@ export class EventSourceMappingEmulator {
   }
 }
 
-/** The lane of an item: a hash of its key attributes (partition and sort key). */
-function laneOf(keys: Record<string, unknown>, lanes: number): number {
-  const text = JSON.stringify(Object.keys(keys).sort().map((k) => [k, keys[k]]));
-  let h = 0x811c9dc5; // FNV-1a
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % lanes;
+/**
+ * After a pause, a shard resumes at its lowest record not committed (read again: at least once);
+ * with nothing buffered, after its last record read; with nothing read yet, at the iterator it
+ * holds (a LATEST position taken earlier stays valid until the iterator expires, then see `read`).
+ */
+function keepCheckpoint(shard: ShardState): void {
+  const lowest = lowestUncommitted(shard.lanes);
+  if (lowest) {
+    shard.resumeAt = lowest;
+    shard.lastReadSeq = undefined;
+    shard.iterator = undefined;
+    shard.readToEnd = false;
+  } else if (shard.lastReadSeq) {
+    shard.iterator = undefined; // a new one after lastReadSeq: iterators expire
+  }
+  clearLanes(shard.lanes);
+  shard.windowStart = 0;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -3,7 +3,8 @@ import type { AttributeValue as EventValue, DynamoDBRecord } from 'aws-lambda';
 
 /**
  * Converts a record as the Streams SDK returns it into the record Lambda delivers: binaries as
- * base64, ApproximateCreationDateTime as epoch seconds, empty maps as `{"M":{}}`, eventSourceARN
+ * base64, ApproximateCreationDateTime as epoch seconds (DynamoDB Local's, to the minute; the
+ * emulator replaces it with its stream clock's stamp), empty maps as `{"M":{}}`, eventSourceARN
  * added, keys in AWS's order, and `userIdentity` only when present (TTL deletions).
  */
 export function toLambdaRecord(r: StreamRecord, streamArn: string, region: string): DynamoDBRecord {

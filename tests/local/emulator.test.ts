@@ -1,70 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBStreamsClient, ExpiredIteratorException, GetRecordsCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { EmulatorOptions, EventSourceMappingEmulator } from '../../local/esm/emulator';
-import { MemoryDestination } from '../../local/esm/on-failure';
-import { createRegionalTable } from '../../local/tables';
-import { client, tableSpec } from '../support/ddb';
-
-const REGION = 'us-east-1';
-const seqOf = (e: DynamoDBStreamEvent) => e.Records.map((r) => r.dynamodb!.SequenceNumber!);
-
-/** A stream with `n` records (items i0..i(n-1)) and an emulator over it whose function is `fn`. */
-async function setup(n: number, fn: (event: DynamoDBStreamEvent, call: number) => unknown, options: Partial<EmulatorOptions> = {}) {
-  const spec = tableSpec();
-  const streamArn = await createRegionalTable(client(REGION), spec);
-  /** Writes items i<from>..i<to - 1>; a new `round` changes them (an unchanged put makes no record). */
-  const write = async (from: number, to: number, round = 0) => {
-    for (let i = from; i < to; i++) {
-      await client(REGION).send(new PutItemCommand({ TableName: spec.name, Item: { pk: { S: `i${i}` }, b: { B: new Uint8Array([i % 256]) }, n: { N: String(i + round * 1000) } } }));
-    }
-  };
-  await write(0, n);
-  const events: DynamoDBStreamEvent[] = [];
-  const onFailure = new MemoryDestination();
-  const streams = new DynamoDBStreamsClient({ region: REGION });
-  cleanups.push(async () => {
-    await emulator.stop();
-    streams.destroy();
-  });
-  const logs: Record<string, unknown>[] = [];
-  const emulator = new EventSourceMappingEmulator({
-    streamArn,
-    region: REGION,
-    streams,
-    onFailure,
-    pollIntervalMs: 20,
-    discoveryIntervalMs: 100,
-    retryDelayMs: 5,
-    log: (l) => logs.push(l),
-    invoke: async (event) => {
-      events.push(event);
-      return fn(event, events.length);
-    },
-    ...options,
-  });
-  return {
-    streamArn,
-    tableName: spec.name,
-    events,
-    onFailure,
-    emulator,
-    logs,
-    write,
-    run: async () => {
-      emulator.start();
-      await emulator.waitForIdle();
-    },
-  };
-}
-
-const cleanups: (() => Promise<void>)[] = [];
+import { client } from '../support/ddb';
+import { cleanups, REGION, runCleanups, seqOf, setup } from '../support/emulator-setup';
 
 describe('event source mapping emulator (DynamoDB Local)', () => {
-  afterEach(async () => {
-    await Promise.all(cleanups.splice(0).map((c) => c()));
-  });
+  afterEach(runCleanups);
 
   it('delivers every record once, in order, in batches of BatchSize, shaped like Lambda events', async () => {
     const t = await setup(25, () => null, { batchSize: 10 });
@@ -181,6 +124,38 @@ describe('event source mapping emulator (DynamoDB Local)', () => {
     assert.deepEqual(seqOf(t.events[1]!), seqOf(t.events[0]!));
   });
 
+  it('keeps reading when the on-failure destination fails: the records are dropped and counted, as Lambda does', async () => {
+    const failing = {
+      send: async () => {
+        throw new Error('destination unavailable');
+      },
+    };
+    const t = await setup(
+      6,
+      (e) => {
+        if (e.Records.some((r) => r.dynamodb!.Keys!.pk!.S === 'i1' || r.dynamodb!.Keys!.pk!.S === 'i5')) throw new Error('poison');
+        return null;
+      },
+      { batchSize: 2, maximumRetryAttempts: 0, onFailure: failing },
+    );
+    await t.run();
+    // [i0, i1] dropped, [i2, i3] delivered, [i4, i5] dropped: the reader outlived both failed sends.
+    assert.deepEqual(t.events.map((e) => e.Records.map((r) => r.dynamodb!.Keys!.pk!.S)), [['i0', 'i1'], ['i2', 'i3'], ['i4', 'i5']]);
+    const delivered = new Set(t.events.flatMap((e) => e.Records.map((r) => r.dynamodb!.Keys!.pk!.S)));
+    assert.deepEqual([...delivered].sort(), ['i0', 'i1', 'i2', 'i3', 'i4', 'i5']);
+    const { stats } = t.emulator;
+    assert.equal(stats.destinationDeliveryFailures, 2);
+    assert.equal(stats.recordsDropped, 4);
+    assert.equal(stats.recordsDiscarded, 4);
+    assert.equal(stats.onFailureMessages, 0);
+    assert.equal(stats.recordsCommitted, 2);
+    const warnings = t.logs.filter((l) => l.msg === 'on-failure destination delivery failed; records dropped');
+    assert.equal(warnings.length, 2);
+    assert.deepEqual(warnings[0]!.keys, [{ pk: { S: 'i0' } }, { pk: { S: 'i1' } }]);
+    // Keys and sequence numbers only: no attribute value of a record appears in any log line.
+    for (const l of t.logs) assert.ok(!/"[bn]"|"B"|"N"/.test(JSON.stringify(l)), JSON.stringify(l));
+  });
+
   it('discards records older than MaximumRecordAgeInSeconds without invoking, with no responseContext', async () => {
     const t = await setup(3, () => null, { maximumRecordAgeInSeconds: 60, clock: () => Date.now() + 2 * 3600_000 });
     await t.run();
@@ -199,6 +174,35 @@ describe('event source mapping emulator (DynamoDB Local)', () => {
     await t.write(3, 5);
     await t.emulator.waitForIdle();
     assert.deepEqual(t.events.flatMap((e) => e.Records.map((r) => r.dynamodb!.Keys!.pk!.S)), ['i3', 'i4']);
+  });
+
+  it('re-acquires an expired iterator at LATEST before the first record, after the last record read afterwards', async () => {
+    // DynamoDB Local expires iterators only after 15 minutes, so the expiry is injected here: the
+    // next GetRecords after `expire` is set fails with ExpiredIteratorException, as AWS would.
+    let expire = true;
+    const real = new DynamoDBStreamsClient({ region: REGION });
+    cleanups.push(async () => real.destroy());
+    const streams: EmulatorOptions['streams'] = {
+      send: ((command: Parameters<DynamoDBStreamsClient['send']>[0]) => {
+        if (expire && command instanceof GetRecordsCommand) {
+          expire = false;
+          return Promise.reject(new ExpiredIteratorException({ message: 'Iterator expired', $metadata: {} }));
+        }
+        return real.send(command as never);
+      }) as DynamoDBStreamsClient['send'],
+    };
+    const t = await setup(3, () => null, { startingPosition: 'LATEST', streams });
+    await t.run();
+    assert.equal(expire, false, 'the expiry was injected');
+    assert.equal(t.events.length, 0, 'history before the mapping started is never delivered');
+    assert.ok(t.logs.some((l) => /expired before any record was read/.test(String(l.msg))));
+    await t.write(3, 5);
+    await t.emulator.waitForIdle();
+    expire = true;
+    await t.write(5, 6);
+    await t.emulator.waitForIdle();
+    assert.equal(expire, false);
+    assert.deepEqual(t.events.flatMap((e) => e.Records.map((r) => r.dynamodb!.Keys!.pk!.S)), ['i3', 'i4', 'i5']);
   });
 
   it('waits up to MaximumBatchingWindowInSeconds to fill a batch', async () => {

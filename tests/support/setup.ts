@@ -1,4 +1,5 @@
 import { RunningDynamoDbLocal, startDynamoDbLocal, useLocalEndpoint } from '../../local/dynamodb-local';
+import { stopStreamClocks } from '../../local/esm/stream-clock';
 
 /** Root hooks: one DynamoDB Local for the whole run, on 127.0.0.1 and a free port. */
 let ddb: RunningDynamoDbLocal | undefined;
@@ -12,6 +13,8 @@ export const mochaHooks = {
     useLocalEndpoint(ddb.endpoint);
   },
   async afterAll() {
+    // Stream watchers poll DynamoDB Local: stop them first (tests that start one stop it too).
+    await stopStreamClocks();
     await ddb?.stop();
   },
 };
