@@ -43,13 +43,20 @@ export function tableContext(opts: { stack: string; table?: string; endpoint?: s
       return this.streamArnOf(this.table.primaryRegion);
     },
     async streamArnOf(region: string) {
-      const { Table } = await client(region).send(new DescribeTableCommand({ TableName: table.name }));
-      if (!Table?.LatestStreamArn) throw new CliError(`table ${table.name} in ${region} has no stream: deploy the stack first`);
+      const { Table } = await client(region).send(new DescribeTableCommand({ TableName: this.table.name }));
+      if (!Table?.LatestStreamArn) throw new CliError(`table ${this.table.name} in ${region} has no stream: deploy the stack first`);
       return Table.LatestStreamArn;
     },
-    rules: () => ({ ttlAttribute: table.ttlAttribute, nowSeconds: Math.floor(Date.now() / 1000) }),
+    rules() {
+      return { ttlAttribute: this.table.ttlAttribute, nowSeconds: Math.floor(Date.now() / 1000) };
+    },
     async generation() {
-      return (await readFence(client(this.table.primaryRegion), stateTableName(table.name)))?.generation ?? 1;
+      // A stack deployed before fences existed has no state table yet: its one term is the first.
+      const fence = await readFence(client(this.table.primaryRegion), stateTableName(this.table.name)).catch((err: Error) => {
+        if (err.name === 'ResourceNotFoundException') return undefined;
+        throw err;
+      });
+      return fence?.generation ?? 1;
     },
     close: () => clients.forEach((c) => c.destroy()),
   };

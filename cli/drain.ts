@@ -1,8 +1,9 @@
 import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { EventItem, keyText, toSdkItem } from '../handlers/attribute-values';
+import { digest, EventItem, keyText, toSdkItem } from '../handlers/attribute-values';
 import type { Fence } from '../handlers/fence';
+import type { ReviewEntry } from '../handlers/review';
 import { classify } from '../handlers/terms';
 import { compareVersions, readVersion, recordVersion } from '../handlers/versions';
 import { toLambdaRecord } from '../local/esm/stream-events';
@@ -10,6 +11,9 @@ import type { TableContext } from './context';
 
 /** GetRecords can return empty pages before the end of an open shard; this many in a row means the tip. */
 const TIP_EMPTY_PAGES = 3;
+
+/** When a record was written, epoch seconds: its ApproximateCreationDateTime, or a local stream clock's stamp. */
+export type RecordSeconds = (r: DynamoDBRecord, shardId: string, region: string) => number;
 
 export interface PendingChange {
   readonly region: string;
@@ -39,13 +43,13 @@ export async function checkDrained(
   primary: string,
   fence: Fence,
   replicas: readonly string[],
-  recordSeconds: (r: DynamoDBRecord) => number = (r) => r.dynamodb?.ApproximateCreationDateTime ?? 0,
+  recordSeconds: RecordSeconds = (r) => r.dynamodb?.ApproximateCreationDateTime ?? 0,
 ): Promise<DrainCheck> {
   const streamArn = await ctx.streamArnOf(primary);
   const last = new Map<string, DynamoDBRecord>();
   let changes = 0;
-  await forEachRecord(streams, streamArn, primary, (r) => {
-    const timed = { ...r, dynamodb: { ...r.dynamodb!, ApproximateCreationDateTime: recordSeconds(r) } };
+  await forEachRecord(streams, streamArn, primary, (r, shardId) => {
+    const timed = { ...r, dynamodb: { ...r.dynamodb!, ApproximateCreationDateTime: recordSeconds(r, shardId, primary) } };
     if (classify(timed, primary, fence).kind !== 'change') return;
     changes++;
     last.set(keyText(r.dynamodb!.Keys!), timed);
@@ -60,7 +64,11 @@ export async function checkDrained(
         const item = held.get(keyText(r.dynamodb!.Keys!));
         const wanted = recordVersion(fence.generation, r.dynamodb!.SequenceNumber!);
         const version = readVersion(item);
-        const done = r.eventName === 'REMOVE' ? !item || (!!version && compareVersions(version, wanted) > 0) : !!version && compareVersions(version, wanted) >= 0;
+        // The replica holds the change if it holds its version or a newer one, or (after a repair, whose version is the replica's own) its state.
+        const done =
+          r.eventName === 'REMOVE'
+            ? !item || (!!version && compareVersions(version, wanted) > 0)
+            : (!!version && compareVersions(version, wanted) >= 0) || (!!item && digest(item) === digest(r.dynamodb!.NewImage));
         if (!done) pending.push({ region, key: r.dynamodb!.Keys!, seq: r.dynamodb!.SequenceNumber!, writtenAt: r.dynamodb!.ApproximateCreationDateTime! });
       }
     }
@@ -81,7 +89,7 @@ async function batchGet(ctx: TableContext, region: string, keys: EventItem[]) {
 }
 
 /** Every retained record of a stream, shard by shard, in order within each shard. */
-export async function forEachRecord(streams: Pick<DynamoDBStreamsClient, 'send'>, streamArn: string, region: string, fn: (r: DynamoDBRecord) => void): Promise<void> {
+export async function forEachRecord(streams: Pick<DynamoDBStreamsClient, 'send'>, streamArn: string, region: string, fn: (r: DynamoDBRecord, shardId: string) => void): Promise<void> {
   let ExclusiveStartShardId: string | undefined;
   const shards: { ShardId?: string; SequenceNumberRange?: { EndingSequenceNumber?: string } }[] = [];
   do {
@@ -90,13 +98,49 @@ export async function forEachRecord(streams: Pick<DynamoDBStreamsClient, 'send'>
     ExclusiveStartShardId = d?.LastEvaluatedShardId;
   } while (ExclusiveStartShardId);
   for (const shard of shards) {
-    let { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+    const iterator = async (after?: string) =>
+      (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }) }))).ShardIterator;
+    let ShardIterator = await iterator();
+    let last: string | undefined;
     const open = !shard.SequenceNumberRange?.EndingSequenceNumber;
-    for (let empty = 0; ShardIterator && !(open && empty >= TIP_EMPTY_PAGES); ) {
-      const page = await streams.send(new GetRecordsCommand({ ShardIterator, Limit: 1000 }));
-      for (const r of page.Records ?? []) fn(toLambdaRecord(r, streamArn, region));
+    for (let empty = 0, trimmed = 0; ShardIterator && !(open && empty >= TIP_EMPTY_PAGES); ) {
+      let page;
+      try {
+        page = await streams.send(new GetRecordsCommand({ ShardIterator, Limit: 1000 }));
+      } catch (err) {
+        // The stream trimmed records under the iterator: go on from what is left.
+        if ((err as Error).name !== 'TrimmedDataAccessException' || ++trimmed > 3) throw err;
+        ShardIterator = await iterator(last);
+        continue;
+      }
+      for (const r of page.Records ?? []) {
+        fn(toLambdaRecord(r, streamArn, region), shard.ShardId!);
+        last = r.dynamodb?.SequenceNumber;
+      }
       empty = page.Records?.length ? 0 : empty + 1;
       ShardIterator = page.NextShardIterator;
     }
   }
+}
+
+/**
+ * Writes a region took while another region was primary, by something other than replication (a
+ * demoted primary's application, say): found in its retained stream, so none is overwritten
+ * silently by later replication. Older than the stream's 24 hours, only a diff finds them.
+ */
+export async function findStrays(
+  ctx: TableContext,
+  streams: Pick<DynamoDBStreamsClient, 'send'>,
+  region: string,
+  fence: Fence,
+  recordSeconds: RecordSeconds = (r) => r.dynamodb?.ApproximateCreationDateTime ?? 0,
+): Promise<ReviewEntry[]> {
+  const out: ReviewEntry[] = [];
+  await forEachRecord(streams, await ctx.streamArnOf(region), region, (r, shardId) => {
+    const seconds = recordSeconds(r, shardId, region);
+    if (seconds <= (fence.rejoinedAt ?? -1)) return; // reported when the region rejoined
+    if (classify({ ...r, dynamodb: { ...r.dynamodb!, ApproximateCreationDateTime: seconds } }, region, fence).kind !== 'stray') return;
+    out.push({ kind: 'stray', key: r.dynamodb!.Keys!, region, version: r.dynamodb!.SequenceNumber!, writtenAt: seconds });
+  });
+  return out;
 }

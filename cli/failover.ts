@@ -1,7 +1,6 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBRecord } from 'aws-lambda';
 import { linksFrom } from '../config/links';
 import { linkNames, stateTableName } from '../config/names';
 import { toEventItem } from '../handlers/attribute-values';
@@ -9,7 +8,7 @@ import { Fence, initialFence, nextFence, raiseFence, readFence } from '../handle
 import { ReviewEntry, writeReviewEntries } from '../handlers/review';
 import { compareVersions, encodeVersion, readVersion } from '../handlers/versions';
 import { CliError, TableContext } from './context';
-import { checkDrained } from './drain';
+import { checkDrained, findStrays, RecordSeconds } from './drain';
 import { MappingChange, MappingControl } from './mappings';
 import { reconcile, ReconcileReport } from './reconcile';
 import { verify } from './verify';
@@ -32,7 +31,7 @@ export interface FailoverDeps {
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** When a record was written, epoch seconds (default its ApproximateCreationDateTime). */
-  readonly recordSeconds?: (r: DynamoDBRecord) => number;
+  readonly recordSeconds?: RecordSeconds;
   readonly progress?: (line: string) => void;
 }
 
@@ -105,6 +104,12 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
   }
 
   const admitted = read.filter((r) => r.status === 'read' && (r.fence?.generation ?? 1) === current.generation).map((r) => r.region);
+  // The new primary must hold nothing the old one does not: writes it took while not primary.
+  const strays = await findStrays(ctx, deps.streams(opts.to), opts.to, target.fence ?? current, deps.recordSeconds);
+  if (strays.length && !opts.unplanned) {
+    return refuse(`${opts.to} took ${strays.length} write(s) while it was not primary (keys ${strays.slice(0, 3).map((s) => JSON.stringify(s.key)).join(', ')}): run \`ddb-replicator rejoin --region ${opts.to}\` first, which reports and reconciles them`);
+  }
+  if (strays.length) await writeReviewEntries(ctx.client(opts.to), state, strays, Math.floor(now() / 1000));
   if (!opts.unplanned) {
     progress(`checking that ${from} is drained (its DLQs, and its stream against every replica)...`);
     const depth = await dlqDepth(ctx, from, deps.sqs(from));
@@ -116,7 +121,7 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
       ok: drain.drained,
       detail: drain.drained
         ? `every replica holds the last change of each of the ${drain.changes} change(s) in ${from}'s stream`
-        : `${drain.pending.length} change(s) not on ${[...new Set(drain.pending.map((p) => p.region))].join(', ')} yet (the oldest written ${new Date(oldest * 1000).toISOString()}): stop writes to ${from}, let replication catch up, and run again`,
+        : `${new Set(drain.pending.map((p) => p.seq)).size} change(s) not on ${[...new Set(drain.pending.map((p) => p.region))].join(', ')} yet (the oldest written ${new Date(oldest * 1000).toISOString()}): stop writes to ${from}, let replication catch up, and run again`,
     });
     if (report.checks.some((c) => !c.ok)) return refuse(report.checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`).join('; '));
   }

@@ -232,7 +232,8 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
       if (!values.region) throw new CliError(`rejoin needs --region REGION: one of ${ctx.table.replicaRegions.join(', ')}`);
       const { ctx: current, fence, note } = await atCurrentPrimary(ctx);
       if (note && !io.quiet) process.stderr.write(`${note}\n`);
-      const report = await rejoin(current, fence, values.region, segments);
+      const streams = new DynamoDBStreamsClient({ region: values.region, ...(values.endpoint && { endpoint: values.endpoint }) });
+      const report = await rejoin(current, fence, values.region, segments, streams).finally(() => streams.destroy());
       io.out(values.json ? JSON.stringify(report, null, 2) : renderRejoin(report));
       return report.reconciled.failed === 0 ? 0 : 1;
     }
@@ -314,7 +315,7 @@ function renderFailover(r: FailoverReport): string {
 function renderRejoin(r: RejoinReport): string {
   return [
     `${r.table}: ${r.region} rejoined at generation ${r.generation} (primary ${r.primary}); fence ${r.fence}`,
-    `  ${r.differences} item(s) differed from ${r.primary}: listed by \`ddb-replicator review\``,
+    `  ${r.strays} write(s) it took while not primary, and ${r.differences} item(s) that differed from ${r.primary}: listed by \`ddb-replicator review\``,
     `  reconciled: repaired ${r.reconciled.repaired}, left to live replication ${r.reconciled.skipped}, deletions kept ${r.reconciled.undone}, failed ${r.reconciled.failed}`,
   ].join('\n');
 }

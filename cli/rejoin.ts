@@ -5,7 +5,9 @@ import { Fence, markRejoined, raiseFence, readFence } from '../handlers/fence';
 import { stateDigest } from '../handlers/item-state';
 import { ReviewEntry, writeReviewEntries } from '../handlers/review';
 import { encodeVersion, readVersion } from '../handlers/versions';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CliError, TableContext } from './context';
+import { findStrays, RecordSeconds } from './drain';
 import { reconcile, ReconcileReport } from './reconcile';
 import { verify } from './verify';
 
@@ -14,6 +16,8 @@ export interface RejoinReport {
   readonly region: string;
   readonly primary: string;
   readonly generation: number;
+  /** Writes the region took while another was primary (in its retained stream), now in the review report. */
+  readonly strays: number;
   /** Items the region held differently from the primary, now in the review report. */
   readonly differences: number;
   readonly fence: 'raised' | 'current';
@@ -21,21 +25,34 @@ export interface RejoinReport {
 }
 
 /**
- * Brings a region back after it missed a failover (an old primary back from an outage, a replica
- * that was unreachable): first every item it holds differently from the primary is recorded in the
- * review report (keys, versions and digests: its unreplicated writes are among them), then its fence
- * is raised to the primary's term, so the primary's links write into it again, and last it is
- * reconciled from the primary. Only a region rejoined this way can be promoted again.
+ * Brings back a region after it missed a failover (an old primary back from an outage, a replica
+ * that was unreachable) or took writes while another region was primary: first every write its
+ * stream shows it took then (strays), and every item it holds differently from the primary, is
+ * recorded in the review report (keys, versions and digests: its unreplicated writes are among
+ * them); then its fence is raised to the primary's term, so the primary's links write into it
+ * again; last it is reconciled from the primary. Only a region rejoined this way can be promoted
+ * again.
  */
-export async function rejoin(ctx: TableContext, fence: Fence, region: string, segments: number): Promise<RejoinReport> {
+export async function rejoin(
+  ctx: TableContext,
+  fence: Fence,
+  region: string,
+  segments: number,
+  streams: Pick<DynamoDBStreamsClient, 'send'>,
+  recordSeconds?: RecordSeconds,
+  now?: () => number,
+): Promise<RejoinReport> {
   const primary = ctx.table.primaryRegion;
   if (region === primary) throw new CliError(`${region} is the primary (generation ${fence.generation}): rejoin a region that is not`);
   if (!ctx.table.replicaRegions.includes(region)) throw new CliError(`--region ${region} is not a region of ${ctx.table.name}: use one of ${ctx.table.replicaRegions.join(', ')}`);
   const state = stateTableName(ctx.table.name);
 
+  const regionFence = (await readFence(ctx.client(region), state)) ?? fence;
+  // Judged by the current terms (a region that missed a failover still thinks it is primary), since its last rejoin.
+  const entries: ReviewEntry[] = await findStrays(ctx, streams, region, { ...fence, rejoinedAt: regionFence.rejoinedAt }, recordSeconds);
+  const strays = entries.length;
   const { reports, source, replicas } = await verify(ctx, [region], segments, true);
   const rules = ctx.rules();
-  const entries: ReviewEntry[] = [];
   for (const text of [...reports[0]!.missing, ...reports[0]!.different, ...reports[0]!.extra]) {
     const keys = source.keys.get(text) ?? replicas.get(region)!.keys.get(text)!;
     const get = async (r: string) => (await ctx.client(r).send(new GetItemCommand({ TableName: ctx.table.name, Key: keys, ConsistentRead: true }))).Item;
@@ -54,9 +71,11 @@ export async function rejoin(ctx: TableContext, fence: Fence, region: string, se
 
   const { outcome, fence: held } = await raiseFence(ctx.client(region), state, fence);
   if (outcome === 'newer') throw new CliError(`${region} holds generation ${held.generation}, newer than the primary's ${fence.generation}: read the fences with \`ddb-replicator status\` before going on`);
-  await markRejoined(ctx.client(region), state, fence);
   const [reconciled] = await reconcile(ctx, [region], segments, true);
-  return { table: ctx.table.name, region, primary, generation: fence.generation, differences: entries.length, fence: outcome === 'raised' ? 'raised' : 'current', reconciled: reconciled! };
+  // The region equals the primary as of now: a later stray check looks only at what comes after the
+  // current second (the reconcile's own deletions included, whatever second their stamp shows).
+  await markRejoined(ctx.client(region), state, fence, Math.ceil((now ?? Date.now)() / 1000));
+  return { table: ctx.table.name, region, primary, generation: fence.generation, strays, differences: entries.length - strays, fence: outcome === 'raised' ? 'raised' : 'current', reconciled: reconciled! };
 }
 
 /** Whether a region may become primary: its fence is at the current generation. */

@@ -21,6 +21,8 @@ export interface Fence {
   readonly terms: readonly Term[];
   /** Set by `ddb-replicator rejoin`: the region was diffed against the primary and reconciled at this generation. */
   readonly rejoined?: number;
+  /** When it last rejoined (epoch seconds): writes it took before were reported then. */
+  readonly rejoinedAt?: number;
 }
 
 export const FENCE_KEY = 'fence';
@@ -50,13 +52,20 @@ function toItem(f: Fence): Record<string, AttributeValue> {
     primary: { S: f.primary },
     terms: { L: f.terms.map((t) => ({ M: { gen: { N: String(t.gen) }, primary: { S: t.primary }, start: { N: String(t.start) } } })) },
     ...(f.rejoined !== undefined && { rejoined: { N: String(f.rejoined) } }),
+    ...(f.rejoinedAt !== undefined && { rejoinedAt: { N: String(f.rejoinedAt) } }),
   };
 }
 
 function fromItem(item: Record<string, AttributeValue> | undefined): Fence | undefined {
   if (!item?.generation?.N || !item.primary?.S || !item.terms?.L) return undefined;
   const terms = item.terms.L.map((t) => ({ gen: Number(t.M!.gen!.N), primary: t.M!.primary!.S!, start: Number(t.M!.start!.N) }));
-  return { generation: Number(item.generation.N), primary: item.primary.S, terms, ...(item.rejoined?.N && { rejoined: Number(item.rejoined.N) }) };
+  return {
+    generation: Number(item.generation.N),
+    primary: item.primary.S,
+    terms,
+    ...(item.rejoined?.N && { rejoined: Number(item.rejoined.N) }),
+    ...(item.rejoinedAt?.N && { rejoinedAt: Number(item.rejoinedAt.N) }),
+  };
 }
 
 /** A strongly consistent read of a region's fence; undefined where none was written yet. */
@@ -88,12 +97,12 @@ export async function raiseFence(client: Client, stateTable: string, fence: Fenc
   }
 }
 
-/** Marks a region rejoined at its fence's generation (`ddb-replicator rejoin`), if the fence is still at it. */
-export async function markRejoined(client: Client, stateTable: string, fence: Fence): Promise<void> {
+/** Marks a region rejoined at its fence's generation and `atSeconds` (`ddb-replicator rejoin`), if the fence is still at it. */
+export async function markRejoined(client: Client, stateTable: string, fence: Fence, atSeconds: number): Promise<void> {
   await client.send(
     new PutItemCommand({
       TableName: stateTable,
-      Item: toItem({ ...fence, rejoined: fence.generation }),
+      Item: toItem({ ...fence, rejoined: fence.generation, rejoinedAt: atSeconds }),
       ConditionExpression: 'generation = :g',
       ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
     }),

@@ -9,6 +9,8 @@ import { HandlerDeps, makeHandler } from '../handlers/replicate';
 import { EmulatorOptions, EventSourceMappingEmulator } from './esm/emulator';
 import { MemoryDestination, OnFailureDestination } from './esm/on-failure';
 import type { MappingSettings } from './esm/options';
+import { streamClock, watchStream } from './esm/stream-clock';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { PROJECT_MAPPING } from './pipeline';
 import { ensureStateTable, LocalTableSpec, provisionTables } from './tables';
 
@@ -38,6 +40,16 @@ export interface LocalDeploymentOptions {
   readonly onFailure?: (link: { region: string; slot: number; functionName: string }) => OnFailureDestination;
   /** The tables exist already (state tables are made sure of). */
   readonly existing?: boolean;
+  /**
+   * Watch every region's stream from the start (local/esm/stream-clock.ts), so records written while
+   * a region's links are disabled keep their true second: a failover classifies records by it.
+   */
+  readonly watchStreams?: boolean;
+  /**
+   * The wall clock (ms) for stamps, record ages and the handlers; replaceable so a test can move time
+   * forward (see `settle`) instead of waiting out a failover.
+   */
+  readonly clock?: () => number;
 }
 
 export interface LocalDeployment {
@@ -48,8 +60,15 @@ export interface LocalDeployment {
   readonly mappings: MappingControl;
   /** Regions whose links read now. */
   enabledRegions(): string[];
+  /** When a record of a region's stream was written, as the emulators stamp it (whole seconds, not DynamoDB Local's minutes). */
+  recordSeconds(r: DynamoDBRecord, shardId: string, region: string): number;
   /** Resolves once every enabled link has delivered everything written before the call. */
   waitForIdle(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once every invocation running at the call has ended and every record written before it
+   * is stamped: what a failover's wait (fence cache + function timeout) guarantees, without the wait.
+   */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +89,14 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions): Promis
     streamArns[r] = Table!.LatestStreamArn!;
   }
 
+  const watches = opts.watchStreams ? regions.map((r) => watchStream(streamArns[r]!, r, { log: opts.emulator?.log, now: opts.clock })) : [];
+  const running = new Set<Promise<unknown>>();
+  const tracked = (invoke: EmulatorOptions['invoke']): EmulatorOptions['invoke'] => (event) => {
+    const call = invoke(event);
+    running.add(call);
+    void call.finally(() => running.delete(call)).catch(() => undefined);
+    return call;
+  };
   const streamClients = new Map(regions.map((r) => [r, new DynamoDBStreamsClient({ region: r })]));
   const links: LocalLink[] = [];
   for (const region of regions) {
@@ -86,7 +113,7 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions): Promis
         maxConcurrency: DEFAULTS.maxConcurrency,
         ...opts.handler,
       };
-      const handler = makeHandler(config, opts.handlerDeps?.(id));
+      const handler = makeHandler(config, { ...(opts.clock && { now: opts.clock }), ...opts.handlerDeps?.(id) });
       const invoke: EmulatorOptions['invoke'] = (event) => handler(event);
       const onFailure = opts.onFailure?.({ ...id, functionName }) ?? new MemoryDestination();
       const emulator = new EventSourceMappingEmulator({
@@ -97,7 +124,8 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions): Promis
         streamArn: streamArns[region]!,
         region,
         streams: streamClients.get(region)!,
-        invoke: opts.wrapInvoke ? opts.wrapInvoke(id, invoke) : invoke,
+        invoke: tracked(opts.wrapInvoke ? opts.wrapInvoke(id, invoke) : invoke),
+        ...(opts.clock && { clock: opts.clock }),
         functionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
         enabled: region === table.primaryRegion,
       }).start();
@@ -121,11 +149,17 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions): Promis
     streamArns,
     mappings,
     enabledRegions: () => [...new Set(links.filter((l) => l.emulator.enabled).map((l) => l.region))],
+    recordSeconds: (r, shardId, region) => streamClock(streamArns[region]!, region).stampOf(shardId, r.dynamodb!.SequenceNumber!) ?? r.dynamodb!.ApproximateCreationDateTime!,
+    settle: async () => {
+      await Promise.allSettled([...running]);
+      await Promise.all(watches.map((w) => w.caughtUp()));
+    },
     waitForIdle: async (timeoutMs = 60_000) => {
       await Promise.all(links.filter((l) => l.emulator.enabled).map((l) => l.emulator.waitForIdle(timeoutMs)));
     },
     stop: async () => {
       await Promise.all(links.map((l) => l.emulator.stop()));
+      await Promise.all(watches.map((w) => w.stop()));
       streamClients.forEach((c) => c.destroy());
     },
   };

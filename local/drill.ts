@@ -92,7 +92,7 @@ export async function runDrill(o: DrillOptions): Promise<boolean> {
   };
   const linksOf = (region: string) => deployment.links.filter((l) => l.region === region);
   const options = { fenceCacheSeconds: 0, clockMarginSeconds: 1, segments: 4 };
-  const deps = { streams: (r: string) => new DynamoDBStreamsClient({ region: r }), sqs: o.sqs, mappings: deployment.mappings, progress: (l: string) => print(`    ${l}`) };
+  const deps = { streams: (r: string) => new DynamoDBStreamsClient({ region: r }), sqs: o.sqs, mappings: deployment.mappings, recordSeconds: deployment.recordSeconds, progress: (l: string) => print(`    ${l}`) };
   const step = (what: string) => print(`\n${what}`);
   const showFailover = (r: FailoverReport) => {
     print(`    ${r.mode} failover ${r.from} -> ${r.to}: ${r.ok ? `generation ${r.generation}, ${r.to} takes writes from ${r.startsAt}` : `REFUSED: ${r.refused}`}`);
@@ -122,12 +122,12 @@ export async function runDrill(o: DrillOptions): Promise<boolean> {
     await deployment.waitForIdle();
     for (const l of linksOf(A)) await l.emulator.disable();
     const afterReturn = await review(o.ctx, false);
-    print(`    ${afterReturn.entries.length} write(s) of ${A} fenced out and reported (nothing of them applied to ${B} or the other replicas)`);
+    print(`    ${afterReturn.entries.length} review entr${afterReturn.entries.length === 1 ? 'y' : 'ies'}: ${A}'s writes fenced out, per region they could not reach (nothing of them applied to ${B} or the other replicas)`);
 
     step(`6. ${A} rejoins: compared with ${B}, reported, reconciled`);
     const current = await atCurrentPrimary(o.ctx);
-    const back = await rejoin(current.ctx, current.fence, A, 4);
-    print(`    ${back.differences} item(s) differed; repaired ${back.reconciled.repaired}; fence ${back.fence}`);
+    const back = await rejoin(current.ctx, current.fence, A, 4, new DynamoDBStreamsClient({ region: A }), deployment.recordSeconds);
+    print(`    ${back.strays} write(s) taken while not primary and ${back.differences} item(s) that differed, reported; repaired ${back.reconciled.repaired}; fence ${back.fence}`);
     await traffic(B, 'after rejoin', Math.ceil(o.operations / 2), true);
     await deployment.waitForIdle();
 

@@ -7,7 +7,7 @@ export interface LocalLambdaApi {
   close(): Promise<void>;
 }
 
-const PREFIX = '/2015-03-31/event-source-mappings/';
+const PREFIX = '/2015-03-31/event-source-mappings';
 
 /**
  * The part of the Lambda API that controls event source mappings (ListEventSourceMappings,
@@ -32,7 +32,7 @@ export async function startLocalLambdaApi(links: () => readonly LocalLink[]): Pr
   const handle = async (req: IncomingMessage, res: ServerResponse, body: string) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith(PREFIX)) return send(res, 404, { message: `not served locally: ${req.method} ${url.pathname}` }, 'ResourceNotFoundException');
-    const uuid = decodeURIComponent(url.pathname.slice(PREFIX.length));
+    const uuid = decodeURIComponent(url.pathname.slice(PREFIX.length).replace(/^\/|\/$/g, ''));
     if (req.method === 'GET' && uuid === '') {
       const fn = url.searchParams.get('FunctionName');
       const name = fn?.split(':').pop();

@@ -16,6 +16,8 @@ import { loadStackModel } from '../config/stack-file';
 import { linksFrom } from '../config/links';
 import { linkNames } from '../config/names';
 import { runWorkload } from './workload';
+import { tableContext } from '../cli/context';
+import { runDrill } from './drill';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -30,6 +32,11 @@ Options:
   --operations N   writes the workload makes (default 2000)
   --seed N         workload seed (default 1)
   --watch          keep running after the check, so you can write with any DynamoDB client
+  --drill          a disaster-recovery drill instead: the table in every region with its links,
+                   live traffic, an outage of the primary with a backlog, an unplanned failover,
+                   the old primary's return and rejoin, and a planned failback; exits 0 only if
+                   nothing acknowledged was lost, nothing looped and every unreplicated write is
+                   in the review report (--operations sets the traffic per phase, default 400)
   --endpoint URL   use a DynamoDB Local you already run instead of starting one
   --help           show this text`;
 
@@ -44,6 +51,7 @@ export interface MainOptions {
   operations: number;
   seed: number;
   watch: boolean;
+  drill?: boolean;
   endpoint?: string;
 }
 
@@ -53,7 +61,7 @@ export function parseFlags(argv: string[]): MainOptions | 'help' {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { stack: { type: 'string' }, table: { type: 'string' }, operations: { type: 'string' }, seed: { type: 'string' }, watch: { type: 'boolean' }, endpoint: { type: 'string' }, help: { type: 'boolean' } },
+      options: { stack: { type: 'string' }, table: { type: 'string' }, operations: { type: 'string' }, seed: { type: 'string' }, watch: { type: 'boolean' }, drill: { type: 'boolean' }, endpoint: { type: 'string' }, help: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -73,9 +81,10 @@ export function parseFlags(argv: string[]): MainOptions | 'help' {
   return {
     stack: values.stack ?? 'dev',
     table: values.table,
-    operations: whole('operations', values.operations, 2000, 1),
+    operations: whole('operations', values.operations, values.drill ? 400 : 2000, 1),
     seed: whole('seed', values.seed, 1, 0),
     watch: !!values.watch,
+    drill: !!values.drill,
     endpoint: values.endpoint,
   };
 }
@@ -105,6 +114,7 @@ export async function main(opts: MainOptions, out: NodeJS.WritableStream = proce
     cleanups.push(() => sqsServer.stop());
     const sqs = new SQSClient({ region: table.primaryRegion, endpoint: sqsServer.endpoint });
     cleanups.push(() => sqs.destroy());
+    if (opts.drill) return (await drill(opts, table, endpoint, clientFor, sqs, log, print)) ? 0 : 1;
     // One local link writes to every replica; its DLQ takes the name of the primary's first link.
     const [firstLink] = linksFrom(table.primaryRegion, [table.primaryRegion, ...table.replicaRegions], table.linkSlots);
     const dlq = await SqsDestination.create(sqs, linkNames(table.name, table.primaryRegion, firstLink!.slot).queueName);
@@ -121,6 +131,21 @@ export async function main(opts: MainOptions, out: NodeJS.WritableStream = proce
     return converged ? 0 : 1;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
+  }
+}
+
+/** `--drill`: the table laid out in every region, as deployed, through failovers (local/drill.ts). */
+async function drill(opts: MainOptions, table: TableModel, endpoint: string, clientFor: (region: string) => DynamoDBClient, sqs: SQSClient, log: (l: Record<string, unknown>) => void, print: (l?: string) => void): Promise<boolean> {
+  if (table.replicaRegions.length < 2) throw new UsageError(`the drill needs a table with at least two replica regions; ${table.name} has ${table.replicaRegions.length}`);
+  // The links here are local functions: a "function timeout" of 1 s keeps the failover's wait short.
+  const drilled: TableModel = { ...table, name: `${table.name}-drill-${Date.now().toString(36)}`, lambda: { ...table.lambda, timeoutSeconds: 1 } };
+  const base = tableContext({ stack: opts.stack, table: table.name, endpoint, projectDir: opts.projectDir ?? PROJECT_DIR });
+  const ctx = { ...base, table: drilled };
+  print(`Drill: ${drilled.name} in ${[drilled.primaryRegion, ...drilled.replicaRegions].join(', ')}, every region with its links (only the primary's enabled), ${opts.operations} writes per phase`);
+  try {
+    return await runDrill({ table: drilled, clientFor, ctx, sqs: () => sqs, operations: opts.operations, seed: opts.seed, print, log });
+  } finally {
+    base.close();
   }
 }
 

@@ -74,7 +74,7 @@ export function settingsFromModel(t: TableModel): Pick<LocalReplicationOptions, 
 export async function startLocalReplication<D extends OnFailureDestination = MemoryDestination>(opts: LocalReplicationOptions<D>): Promise<LocalReplication<D>> {
   const { table } = opts;
   const streamArn = opts.existingStreamArn ?? (await provisionTables(table, opts.clientFor));
-  if (opts.existingStreamArn) await ensureStateTable(opts.clientFor(table.primaryRegion), table.name);
+  if (opts.existingStreamArn) await Promise.all([table.primaryRegion, ...table.replicaRegions].map((r) => ensureStateTable(opts.clientFor(r), table.name)));
   const watch: StreamWatch | undefined = opts.watchStream ? watchStream(streamArn, table.primaryRegion, { log: opts.emulator?.log }) : undefined;
   const config: ReplicatorConfig = {
     targets: table.replicaRegions.map((region) => ({ region, tableName: table.name })),

@@ -303,8 +303,18 @@ export class EventSourceMappingEmulator {
       : shard.resumeAt
         ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const, SequenceNumber: shard.resumeAt }
         : { ShardIteratorType: shard.start };
-    const { ShardIterator } = await this.opts.streams.send(new GetShardIteratorCommand({ StreamArn: this.opts.streamArn, ShardId: shard.info.shardId, ...position }));
-    return ShardIterator;
+    try {
+      const { ShardIterator } = await this.opts.streams.send(new GetShardIteratorCommand({ StreamArn: this.opts.streamArn, ShardId: shard.info.shardId, ...position }));
+      return ShardIterator;
+    } catch (err) {
+      if ((err as Error).name !== 'TrimmedDataAccessException') throw err;
+      // The position itself is past retention: like Lambda, go on from the oldest record left.
+      this.log({ level: 'warn', msg: 'records trimmed before they were read; resuming at TRIM_HORIZON', shardId: shard.info.shardId });
+      shard.lastReadSeq = undefined;
+      shard.resumeAt = undefined;
+      shard.start = 'TRIM_HORIZON';
+      throw err;
+    }
   }
 
   /** One GetRecords; false if it failed (an expired or trimmed iterator is dropped, to be taken again). */
@@ -323,10 +333,8 @@ export class EventSourceMappingEmulator {
         return false;
       }
       if (name === 'TrimmedDataAccessException') {
-        this.log({ level: 'warn', msg: 'records trimmed before they were read; resuming at TRIM_HORIZON', shardId: shard.info.shardId });
-        shard.lastReadSeq = undefined;
-        shard.resumeAt = undefined;
-        shard.start = 'TRIM_HORIZON';
+        // Retake the iterator at the position held; only a trimmed position moves it (iteratorFor).
+        // DynamoDB Local also says this of live iterators now and then (aws-sdk-java#2923).
         shard.iterator = undefined;
         return false;
       }

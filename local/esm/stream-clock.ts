@@ -65,7 +65,7 @@ export class StreamClock {
   /** Reads the stream on its own (see `watchStream`); one watcher per clock, which `stop` ends for every caller. */
   watch(opts: WatchOptions = {}): StreamWatch {
     const watcher = (this.watcher ??= new StreamWatcher(this, opts));
-    return { clock: this, stop: () => (this.watcher === watcher ? this.unwatch() : watcher.stop()) };
+    return { clock: this, stop: () => (this.watcher === watcher ? this.unwatch() : watcher.stop()), caughtUp: () => watcher.caughtUp() };
   }
 
   /** Stops the watcher, if any; resolves once its last request ended. The stamps stay. */
@@ -84,6 +84,8 @@ export interface StreamWatch {
   readonly clock: StreamClock;
   /** Stops the watcher (the clock keeps its stamps) and resolves once its last request ended. */
   stop(): Promise<void>;
+  /** Resolves once every record written before the call carries a stamp. */
+  caughtUp(): Promise<void>;
 }
 
 /** DynamoDB Local's own value, in epoch seconds (the SDK gives a Date). */
@@ -101,10 +103,10 @@ const clocks = new Map<string, StreamClock>();
  * region and ARN: DynamoDB Local's ARNs name no region (`arn:aws:dynamodb:ddblocal:...`), so two
  * regions' tables of one name could otherwise share an ARN.
  */
-export function streamClock(streamArn: string, region: string): StreamClock {
+export function streamClock(streamArn: string, region: string, now?: () => number): StreamClock {
   const key = `${region} ${streamArn}`;
   let clock = clocks.get(key);
-  if (!clock) clocks.set(key, (clock = new StreamClock(streamArn, region)));
+  if (!clock) clocks.set(key, (clock = new StreamClock(streamArn, region, now)));
   return clock;
 }
 
@@ -114,8 +116,8 @@ export function streamClock(streamArn: string, region: string): StreamClock {
  * shard every `intervalMs` (50 ms) with unref'd timers; call it when the table is created, and stop
  * it (or `stopStreamClocks()`) when done. Calling it again for a watched stream returns the same watcher.
  */
-export function watchStream(streamArn: string, region: string, opts: WatchOptions = {}): StreamWatch {
-  return streamClock(streamArn, region).watch(opts);
+export function watchStream(streamArn: string, region: string, opts: WatchOptions & { readonly now?: () => number } = {}): StreamWatch {
+  return streamClock(streamArn, region, opts.now).watch(opts);
 }
 
 /** Stops every watcher and forgets every clock (the tests' root hook and the local runtime call it at the end). */

@@ -35,6 +35,9 @@ export class StreamWatcher {
   private wake?: () => void;
   private lastError = '';
   private readonly done: Promise<void>;
+  /** Polls completed, and those waiting for a poll that starts after they asked. */
+  private polls = 0;
+  private readonly waiters: { after: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly clock: StreamClock,
@@ -51,6 +54,16 @@ export class StreamWatcher {
     this.wake?.();
     await this.done;
     this.ownClient?.destroy();
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  /** Resolves once a whole poll that started after the call has ended: every record written before it is stamped. */
+  caughtUp(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push({ after: this.polls + 1, resolve });
+      this.wake?.();
+    });
   }
 
   private async run(): Promise<void> {
@@ -64,6 +77,11 @@ export class StreamWatcher {
           if (!shard.done && (await this.read(shardId, shard))) describe = true;
         }
         this.lastError = '';
+        this.polls++;
+        for (const w of this.waiters.filter((x) => this.polls > x.after)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve();
+        }
       } catch (err) {
         if ((err as Error).name === 'ResourceNotFoundException') {
           this.log({ level: 'warn', msg: 'stream watcher stopped: the stream is gone', streamArn: this.clock.streamArn });
@@ -98,14 +116,21 @@ export class StreamWatcher {
   private async read(shardId: string, shard: WatchedShard): Promise<boolean> {
     for (let page = 0; page < MAX_PAGES && !this.stopped; page++) {
       if (!shard.iterator) {
-        const { ShardIterator } = await this.streams.send(
-          new GetShardIteratorCommand({
-            StreamArn: this.clock.streamArn,
-            ShardId: shardId,
-            ...(shard.lastSeq ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.lastSeq } : { ShardIteratorType: 'TRIM_HORIZON' }),
-          }),
-        );
-        shard.iterator = ShardIterator;
+        try {
+          const { ShardIterator } = await this.streams.send(
+            new GetShardIteratorCommand({
+              StreamArn: this.clock.streamArn,
+              ShardId: shardId,
+              ...(shard.lastSeq ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.lastSeq } : { ShardIteratorType: 'TRIM_HORIZON' }),
+            }),
+          );
+          shard.iterator = ShardIterator;
+        } catch (err) {
+          // Only a position past retention moves the watch to the oldest record left.
+          if ((err as Error).name !== 'TrimmedDataAccessException' || !shard.lastSeq) throw err;
+          shard.lastSeq = undefined;
+          continue;
+        }
       }
       let out;
       try {
@@ -113,7 +138,6 @@ export class StreamWatcher {
       } catch (err) {
         const name = (err as Error).name;
         if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw err;
-        if (name === 'TrimmedDataAccessException') shard.lastSeq = undefined;
         shard.iterator = undefined;
         continue;
       }

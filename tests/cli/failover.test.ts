@@ -31,6 +31,7 @@ async function deployed() {
   const deployment = await startLocalDeployment({
     table: spec,
     clientFor: client,
+    watchStreams: true,
     handler: { fenceCacheMs: 0 },
     emulator: { pollIntervalMs: 20, discoveryIntervalMs: 100, retryDelayMs: 5, log: () => undefined },
     handlerDeps: () => ({ log: () => undefined }),
@@ -60,6 +61,7 @@ const deps = (d: LocalDeployment, sqs: SQSClient) => ({
   streams: (region: string) => new DynamoDBStreamsClient({ region }),
   sqs: () => sqs,
   mappings: d.mappings,
+  recordSeconds: d.recordSeconds,
 });
 
 describe('ddb-replicator failover, rejoin and review (DynamoDB Local, local links)', function () {
@@ -140,8 +142,8 @@ describe('ddb-replicator failover, rejoin and review (DynamoDB Local, local link
       const refused = await failover(t.ctx, options({ to: A }), deps(t.deployment, sqs));
       assert.match(refused.refused!, /us-east-1 missed generation 2 \(its fence is at 1\): run `ddb-replicator rejoin --region us-east-1` first/);
       const { ctx, fence } = await atCurrentPrimary(t.ctx);
-      const back = await rejoin(ctx, fence, A, 2);
-      assert.deepEqual([back.differences, back.fence, back.reconciled.failed], [1, 'raised', 0]);
+      const back = await rejoin(ctx, fence, A, 2, new DynamoDBStreamsClient({ region: A }), t.deployment.recordSeconds);
+      assert.deepEqual([back.strays, back.differences, back.fence, back.reconciled.failed], [0, 1, 'raised', 0]);
       assert.equal(await t.get(A, 'x'), '1');
       assert.equal((await t.fence(A))?.rejoined, 2);
     } finally {

@@ -50,6 +50,7 @@ describe('ddb-replicator verify and reconcile (DynamoDB Local)', function () {
         const stream = (await createTable('us-east-1', p.table, true))!;
         await createTable('eu-west-1', p.table, true);
         await ensureStateTable(client('us-east-1'), p.table);
+        await ensureStateTable(client('eu-west-1'), p.table);
         const source = client('us-east-1');
         const replica = client('eu-west-1');
         const tap = new StreamTap(stream);

@@ -31,24 +31,41 @@ export function tableSpec(overrides: Partial<LocalTableSpec> = {}): LocalTableSp
 export class StreamTap {
   private readonly streams: DynamoDBStreamsClient;
   private readonly iterators = new Map<string, string | undefined>();
+  private readonly lastSeq = new Map<string, string>();
   constructor(readonly streamArn: string, readonly region = 'us-east-1') {
     this.streams = new DynamoDBStreamsClient({ region });
+  }
+
+  private async iterator(shardId: string): Promise<string | undefined> {
+    const after = this.lastSeq.get(shardId);
+    const position = after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' as const };
+    return (await this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ...position }))).ShardIterator;
   }
 
   async next(): Promise<DynamoDBRecord[]> {
     const { StreamDescription } = await this.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn }));
     const out: DynamoDBRecord[] = [];
     for (const shard of StreamDescription?.Shards ?? []) {
-      let it = this.iterators.has(shard.ShardId!)
-        ? this.iterators.get(shard.ShardId!)
-        : (await this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-      while (it) {
-        const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: it }));
-        out.push(...(page.Records ?? []).map((r) => toLambdaRecord(r, this.streamArn, this.region)));
+      const shardId = shard.ShardId!;
+      let it = this.iterators.has(shardId) ? this.iterators.get(shardId) : await this.iterator(shardId);
+      for (let trimmed = 0; it; ) {
+        let page;
+        try {
+          page = await this.streams.send(new GetRecordsCommand({ ShardIterator: it }));
+        } catch (err) {
+          // DynamoDB Local now and then rejects a live iterator as trimmed (aws-sdk-java#2923):
+          // a fresh one after the last record read goes on where this one stopped.
+          if ((err as Error).name !== 'TrimmedDataAccessException' || ++trimmed > 5) throw err;
+          it = await this.iterator(shardId);
+          continue;
+        }
+        const records = page.Records ?? [];
+        out.push(...records.map((r) => toLambdaRecord(r, this.streamArn, this.region)));
+        if (records.length) this.lastSeq.set(shardId, records[records.length - 1]!.dynamodb!.SequenceNumber!);
         it = page.NextShardIterator;
-        if (!page.Records?.length) break;
+        if (!records.length) break;
       }
-      this.iterators.set(shard.ShardId!, it);
+      this.iterators.set(shardId, it);
     }
     return out;
   }
