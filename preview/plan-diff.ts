@@ -135,6 +135,9 @@ function change(op: ChangeOp, now: NewRegistration, old: MockedResource | undefi
         : `it is protected: \`pulumi up\` refuses to ${op} it`,
     );
   }
+  // Unprotected or not, a retained resource replaced under its own name cannot be created again.
+  const collision = op === 'replace' && retained ? nameKeptByRetainedOld(now, old!) : undefined;
+  if (collision) risks.push(collision);
   return {
     op,
     urn: now.urn,
@@ -147,6 +150,30 @@ function change(op: ChangeOp, now: NewRegistration, old: MockedResource | undefi
     protected: isProtected,
     risk: risks.length ? risks.join('; ') : undefined,
   };
+}
+
+/**
+ * A retained resource replaced under the same explicit physical name cannot be replaced: pulumi-aws
+ * (pulumi-terraform-bridge `nameRequiresDeleteBeforeReplace`) asks for delete-before-replace whenever
+ * an auto-nameable `name` is set by the program, the engine then deletes the old resource first
+ * (step_generator.go), but a retained resource's delete is a no-op (step.go DeleteStep: RetainOnDelete),
+ * so the create runs while the old resource still holds the name, and fails at `pulumi up`. (A
+ * `deleteBeforeReplace: false` option would create first: the same collision.) Returns the risk, or
+ * undefined when the name changes, the program lets the provider name it, or the resource moves to
+ * another region (names of regional resources are per region).
+ */
+function nameKeptByRetainedOld(now: NewRegistration, old: MockedResource): string | undefined {
+  if (!now.custom || !now.type.startsWith('aws:')) return undefined;
+  const before = old.wireInputs.name;
+  const after = now.wireInputs.name;
+  if (typeof before !== 'string' || before === unknownValue || after !== before) return undefined;
+  if (isRegional(now.type) && old.region !== now.region) return undefined;
+  const what = AT_RISK[now.type]?.[0] ?? now.type;
+  return (
+    `replaces retained ${what} ${before} under the same name: the AWS provider deletes an explicitly named resource before creating its replacement, ` +
+    `retainOnDelete skips that delete, so creating ${before} again fails at \`pulumi up\` (it already exists); ` +
+    `fix: give the replacement a new name, or delete the old one in AWS and run \`pulumi state delete '${old.urn}'\` first if what it holds may go`
+  );
 }
 
 function groupOf(r: NewRegistration): string {

@@ -32,7 +32,7 @@ export function renderChangesText(changes: readonly Change[], baseSource: string
   const risky = changes.filter((c) => c.risk);
   lines.push(
     risky.length
-      ? `${risky.length} change(s) would lose data or alerting, or fail: keep those resources (same logical name, an alias, or retainOnDelete) or change them deliberately`
+      ? `${risky.length} change(s) would lose data or alerting, or fail: keep those resources (same logical name, an alias, or retainOnDelete, with a new name where a retained one is replaced) or change them deliberately`
       : 'No table, queue, alarm topic or subscription is lost: none is replaced or deleted unless the program retains it.',
     '',
   );

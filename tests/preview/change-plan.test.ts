@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { policies } from '../../policies/rules';
 import { parsePreviewFlags, preview, PreviewOptions } from '../../preview/main';
+import type { MockedResource } from '../../preview/mocks';
+import { Change, ChangePlanner } from '../../preview/plan-diff';
 
 const ROOT = resolve(__dirname, '../..');
 const FIXTURE = join(ROOT, 'tests/fixtures/change-program');
@@ -40,6 +42,61 @@ describe('change plan (npm run preview -- --base)', function () {
   const fixture = (stack: string, base = 'base') => plan({ dir: FIXTURE, stack, base: join(FIXTURE, `Pulumi.${base}.yaml`), policyConfig: allAdvisory });
   const dev = (stackFile: string, base = 'users-two-regions') => plan({ stackFile: join(STACKS, `${stackFile}.yaml`), base: join(STACKS, `${base}.yaml`) });
   const ops = (r: Report) => r.changePlan.changes.map((c) => `${c.op} ${c.type} ${c.name}`).sort();
+
+  describe('a retained resource replaced under its own name (the provider deletes before replacing; retainOnDelete skips the delete)', () => {
+    const PROVIDER_EU = 'urn:pulumi:dev::p::pulumi:providers:aws::eu';
+    const resource = (type: string, name: string, inputs: Record<string, unknown>, opts: Partial<MockedResource> = {}): MockedResource => ({
+      type,
+      name,
+      urn: `urn:pulumi:dev::p::${type}::${name}`,
+      inputs,
+      wireInputs: inputs,
+      state: inputs,
+      id: `${name}-id`,
+      region: 'us-east-1',
+      custom: true,
+      protect: false,
+      retainOnDelete: true,
+      deleteBeforeReplace: false,
+      aliases: [],
+      ignoreChanges: [],
+      replaceOnChanges: [],
+      ...opts,
+    });
+    /** The change the planner decides for one resource of the base declared again as `now`. */
+    const decide = (base: MockedResource, now: MockedResource): Change => {
+      const planner = new ChangePlanner([base]);
+      const { state: _s, id: _i, wireOutputs: _w, ...registration } = now;
+      planner.existing(registration);
+      const [c] = planner.result();
+      return c!;
+    };
+    const TABLE = 'aws:dynamodb/table:Table';
+    const QUEUE = 'aws:sqs/queue:Queue';
+
+    it('fails on an explicitly named table or queue replaced under the same name', () => {
+      const table = decide(resource(TABLE, 't', { name: 'Orders', hashKey: 'id' }), resource(TABLE, 't', { name: 'Orders', hashKey: 'orderId' }));
+      assert.deepEqual([table.op, table.retained], ['replace', true]);
+      assert.match(table.risk!, /^replaces retained table Orders under the same name: .*fix: give the replacement a new name/);
+      const queue = decide(resource(QUEUE, 'q', { name: 'orders-dlq' }), resource(QUEUE, 'q', { name: 'orders-dlq', fifoQueue: true }));
+      assert.match(queue.risk!, /^replaces retained queue orders-dlq under the same name/);
+      const role = decide(resource('aws:iam/role:Role', 'r', { name: 'orders-role', path: '/' }), resource('aws:iam/role:Role', 'r', { name: 'orders-role', path: '/svc/' }));
+      assert.match(role.risk!, /^replaces retained aws:iam\/role:Role orders-role under the same name/, 'any explicitly named AWS resource');
+    });
+
+    it('reports it as retained, without risk, when the name changes, the provider names it, or it moves to another region', () => {
+      const renamed = decide(resource(TABLE, 't', { name: 'Orders', hashKey: 'id' }), resource(TABLE, 't', { name: 'Purchases', hashKey: 'id' }));
+      const autonamed = decide(resource(QUEUE, 'q', {}), resource(QUEUE, 'q', { fifoQueue: true }));
+      const moved = decide(resource(TABLE, 't', { name: 'Orders', hashKey: 'id' }), resource(TABLE, 't', { name: 'Orders', hashKey: 'id' }, { region: 'eu-west-1', providerUrn: PROVIDER_EU }));
+      for (const c of [renamed, autonamed, moved]) assert.deepEqual([c.op, c.retained, c.risk], ['replace', true, undefined], JSON.stringify(c));
+    });
+
+    it('leaves a replacement that deletes the old one to the data-loss check', () => {
+      const c = decide(resource(TABLE, 't', { name: 'Orders', hashKey: 'id' }, { retainOnDelete: false }), resource(TABLE, 't', { name: 'Orders', hashKey: 'orderId' }, { retainOnDelete: false }));
+      assert.match(c.risk!, /^replaces table Orders: its items are lost/);
+      assert.doesNotMatch(c.risk!, /under the same name/);
+    });
+  });
 
   describe('on a small program, one difference at a time', () => {
     it('replaces a table whose name changes under the same logical name, and fails', async () => {
@@ -155,6 +212,24 @@ describe('change plan (npm run preview -- --base)', function () {
       const esm = report.changePlan.changes.find((c) => c.name === 'Users-us-east-1-link1-esm')!;
       assert.match(esm.reasons[0]!, /^eventSourceArn: "arn:aws:dynamodb:us-east-1:.*-> \(known after apply\)$/);
       assert.ok(report.changePlan.changes.filter((c) => c.type === 'aws:dynamodb/table:Table').every((c) => /it is protected: `pulumi up` refuses to replace it/.test(c.risk!)));
+      assert.ok(report.changePlan.changes.filter((c) => c.type === 'aws:dynamodb/table:Table').every((c) => /replaces retained table Users under the same name/.test(c.risk!)), 'unprotecting them would not be enough');
+    });
+
+    it('a new partition key on an unprotected (scratch) stack fails too: each retained table would be created again under the name the old one keeps', async () => {
+      // Deletion protection off is a mandatory violation of the pack; advisory here, so the exit code is the plan's.
+      const scratchPolicies = join(scratch, 'scratch-policies.json');
+      writeFileSync(scratchPolicies, JSON.stringify({ 'dynamodb-table-deletion-protection': 'advisory' }));
+      const { code, report } = await plan({ stackFile: join(STACKS, 'users-scratch-rekeyed.yaml'), base: join(STACKS, 'users-scratch.yaml'), policyConfig: scratchPolicies });
+      assert.equal(code, 1);
+      const tables = report.changePlan.changes.filter((c) => c.type === 'aws:dynamodb/table:Table');
+      assert.deepEqual(tables.map((c) => [c.op, c.name, c.retained, c.protected]).sort(), ['ap-southeast-2', 'eu-west-1', 'us-east-1'].map((r) => ['replace', `Users-${r}-table`, true, false]));
+      for (const t of tables) {
+        assert.match(
+          t.risk!,
+          /^replaces retained table Users under the same name: the AWS provider deletes an explicitly named resource before creating its replacement, retainOnDelete skips that delete, so creating Users again fails at `pulumi up` \(it already exists\); fix: give the replacement a new name, or delete the old one in AWS and run `pulumi state delete 'urn:pulumi:dev::ddb-replicator::.*::Users-[a-z0-9-]+-table'` first if what it holds may go$/,
+        );
+      }
+      assert.equal(report.changePlan.dangerous, 3, 'the mappings replaced with them hold nothing');
     });
 
     it('a changed alarm threshold updates exactly those alarms, and passes', async () => {
@@ -189,7 +264,7 @@ describe('change plan (npm run preview -- --base)', function () {
       assert.equal(code, 1);
       assert.match(text, /^Changes from the base \(.*users-two-regions\.yaml\): 0 to create, 5 to update, 8 to replace, 0 to delete, 76 unchanged\n/);
       assert.match(text, /\neu-west-1\n {2}\+-replace {2}aws:dynamodb\/table:Table {2}Users-eu-west-1-table  \[retained: the program keeps it \(retainOnDelete\)\]\n {8}hashKey: "userId" -> "accountId"\n/);
-      assert.match(text, /\n {8}ERROR: it is protected: `pulumi up` refuses to replace it\n/);
+      assert.match(text, /\n {8}ERROR: it is protected: `pulumi up` refuses to replace it; replaces retained table Users under the same name: .* fails at `pulumi up` \(it already exists\); fix: give the replacement a new name, .*\n/);
       assert.match(text, /\nglobal\n {2}~ update {3}aws:iam\/rolePolicy:RolePolicy/);
       assert.match(text, /3 change\(s\) would lose data or alerting, or fail/);
       assert.match(text, /Offline preview of ddb-replicator, stack dev: \d+ resources \(as `pulumi preview` of this change/);

@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { resolve } from 'node:path';
 import { unknownValue as UNKNOWN } from '@pulumi/pulumi/runtime/rpc';
 import { AnalyzerConnection, Diagnostic } from '../support/analyzer-client';
-import { providerUrn, Registration } from '../support/fake-engine';
+import { providerUrn } from '../support/fake-engine';
 import { startPolicyPack } from '../support/policy-pack-process';
-import { ProgramRun, runStackProgram } from '../support/program-runner';
+import { analyzedInputs, ProgramRun, runStackProgram, stackProgramRun } from '../support/program-runner';
 
 const ROOT = resolve(__dirname, '../..');
 const URN = 'urn:pulumi:dev::ddb-replicator::';
@@ -13,6 +13,20 @@ const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 const ofType = (run: ProgramRun, type: string) => run.engine.registrations.filter((r) => r.type === type);
 const named = (run: ProgramRun, name: string) => run.engine.registrations.find((r) => r.name === name)!;
 const errors = (run: ProgramRun) => run.engine.logs.filter((l) => l.severity === 'error').map((l) => l.message);
+
+/** AWS's limits on the physical names this program sets: length and characters allowed. */
+const PHYSICAL_NAME_LIMITS: Record<string, { max: number; chars: RegExp }> = {
+  'aws:dynamodb/table:Table': { max: 255, chars: /^[A-Za-z0-9_.-]{3,}$/ },
+  'aws:lambda/function:Function': { max: 64, chars: /^[A-Za-z0-9_-]+$/ },
+  'aws:iam/role:Role': { max: 64, chars: /^[A-Za-z0-9+=,.@_-]+$/ },
+  'aws:iam/rolePolicy:RolePolicy': { max: 128, chars: /^[A-Za-z0-9+=,.@_-]+$/ },
+  'aws:sqs/queue:Queue': { max: 80, chars: /^[A-Za-z0-9_-]+$/ },
+  'aws:sns/topic:Topic': { max: 256, chars: /^[A-Za-z0-9_-]+$/ },
+  'aws:cloudwatch/metricAlarm:MetricAlarm': { max: 255, chars: /^[\x20-\x7e]+$/ },
+  'aws:cloudwatch/logGroup:LogGroup': { max: 512, chars: /^[A-Za-z0-9_\-/.#]+$/ },
+};
+/** Types the provider would auto-name (adding a random suffix) if the program gave no name. */
+const EXPLICITLY_NAMED = ['aws:dynamodb/table:Table', 'aws:lambda/function:Function', 'aws:iam/role:Role', 'aws:sqs/queue:Queue', 'aws:sns/topic:Topic', 'aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:cloudwatch/logGroup:LogGroup'];
 
 /** What every run of the dev stack registers, whatever the outputs: the shape of the plan. */
 function assertDevStackShape(run: ProgramRun): void {
@@ -50,8 +64,9 @@ describe("stack program under Pulumi's own program runner (cmd/run, ResourceMoni
   let up: ProgramRun;
 
   before(async () => {
-    preview = await runStackProgram(ROOT, 'dev', { dryRun: true });
-    up = await runStackProgram(ROOT, 'dev', { dryRun: false });
+    // Shared with tests/policies/pack-analyzer.test.ts, which hands what the update registered to AnalyzeStack.
+    preview = await stackProgramRun(ROOT, 'dev', { dryRun: true });
+    up = await stackProgramRun(ROOT, 'dev', { dryRun: false });
   });
 
   it('previews the dev stack: tables in each region on their provider, the mappings, and unknown ARNs as the engine sees them', () => {
@@ -88,16 +103,55 @@ describe("stack program under Pulumi's own program runner (cmd/run, ResourceMoni
     assert.deepEqual(run.engine.registrations.map((r) => r.type), ['pulumi:pulumi:Stack']);
   });
 
+  it('names every resource within its AWS limit for a 255-character table name and five replica regions, from the stack config through index.ts', async () => {
+    const name = `${'T'.repeat(120)}.${'x'.repeat(134)}`;
+    const replicas = ['eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1'];
+    const tables = [{ name, partitionKey: { name: 'userId', type: 'S' }, primaryRegion: 'us-east-1', replicaRegions: replicas }];
+    const run = await runStackProgram(ROOT, 'dev', { dryRun: true, config: { 'ddb-replicator:tables': JSON.stringify(tables) } });
+    assert.deepEqual(errors(run), [], run.stderr);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.engine.unanswered, []);
+
+    const regionOf = new Map(ofType(run, 'pulumi:providers:aws').map((p) => [p.urn, String(p.inputs.region)]));
+    const named = run.engine.registrations.filter((r) => r.custom && r.type.startsWith('aws:') && r.inputs.name !== undefined);
+    const checked = new Set<string>();
+    for (const r of named) {
+      const limit = PHYSICAL_NAME_LIMITS[r.type];
+      assert.ok(limit, `${r.type} ${r.name} has a physical name, but no AWS limit is checked for its type: add it to PHYSICAL_NAME_LIMITS`);
+      const physical = r.inputs.name;
+      assert.equal(typeof physical, 'string', `${r.name}: the name is known at preview, not ${String(physical)}`);
+      assert.ok((physical as string).length <= limit.max, `${r.type} ${r.name}: ${(physical as string).length} characters > ${limit.max}: ${String(physical)}`);
+      assert.match(physical as string, limit.chars, `${r.type} ${r.name}: a character AWS does not allow`);
+      checked.add(r.type);
+    }
+    // Every resource AWS names is named by the program (an auto-name would add 8 characters the limits above do not see).
+    for (const type of EXPLICITLY_NAMED) {
+      const all = ofType(run, type);
+      assert.ok(all.length > 0, `the program registers ${type}`);
+      assert.deepEqual(all.filter((r) => typeof r.inputs.name !== 'string').map((r) => r.name), [], `every ${type} has an explicit name`);
+    }
+    assert.deepEqual([...checked].sort(), [...Object.keys(PHYSICAL_NAME_LIMITS)].sort(), 'every limit was met by a registration');
+
+    // Distinct where AWS needs it: IAM roles in the account, everything else within its region (tables apart from state tables).
+    const scope = (r: (typeof named)[number]) => (r.type === 'aws:iam/role:Role' ? 'account' : r.type === 'aws:iam/rolePolicy:RolePolicy' ? String(r.parent) : regionOf.get(providerUrn(r.provider)));
+    for (const type of Object.keys(PHYSICAL_NAME_LIMITS)) {
+      const keys = named.filter((r) => r.type === type).map((r) => `${scope(r)} ${String(r.inputs.name)}`);
+      assert.equal(new Set(keys).size, keys.length, `${type} names collide: ${keys.filter((k, i) => keys.indexOf(k) !== i).join(', ')}`);
+    }
+    const dataTables = ofType(run, 'aws:dynamodb/table:Table').filter((t) => t.name.endsWith('-table'));
+    assert.deepEqual(dataTables.map((t) => regionOf.get(providerUrn(t.provider))).sort(), ['us-east-1', ...replicas].sort(), 'a table in each of the six regions');
+    assert.ok(dataTables.every((t) => t.inputs.name === name), 'every regional table keeps the configured name');
+    assert.ok(ofType(run, 'aws:lambda/function:Function').length >= 6, 'at least one link per region');
+  });
+
   it("passes the policy pack on what the preview registered: no mandatory violation, the apply-built role policies as advisories", async () => {
     // run-policy-pack drops the engine address (see tests/policies/pack-analyzer.test.ts), so none is served here.
     const pack = await startPolicyPack('127.0.0.1:1');
     const analyzer = new AnalyzerConnection(pack.address);
     try {
-      const providers = new Map(ofType(preview, 'pulumi:providers:aws').map((p) => [p.urn, p]));
       const found: (Diagnostic & { resource: string })[] = [];
-      // The engine analyzes a resource's inputs after its provider's Check; without a provider here they are the program's.
       for (const r of preview.engine.registrations.filter((x) => x.type !== 'pulumi:pulumi:Stack')) {
-        for (const d of await analyzer.analyze(analyzed(r, providers))) found.push({ ...d, resource: r.name });
+        for (const d of await analyzer.analyze(analyzedInputs(preview, r))) found.push({ ...d, resource: r.name });
       }
       assert.deepEqual(found.filter((d) => d.level === 'mandatory'), []);
       assert.deepEqual(
@@ -112,15 +166,3 @@ describe("stack program under Pulumi's own program runner (cmd/run, ResourceMoni
   });
 });
 
-function analyzed(r: Registration, providers: Map<string, Registration>) {
-  const provider = r.provider ? providers.get(providerUrn(r.provider)) : undefined;
-  return {
-    type: r.type,
-    name: r.name,
-    urn: r.urn,
-    properties: r.inputs,
-    parent: r.parent,
-    protect: r.protect,
-    provider: provider && { type: provider.type, name: provider.name, urn: provider.urn, properties: provider.inputs },
-  };
-}

@@ -19,6 +19,12 @@ export interface Registration {
   readonly inputs: Record<string, unknown>;
   readonly dependencies: readonly string[];
   readonly protect: boolean;
+  /**
+   * What the engine answered for a custom resource: its inputs in a preview (the provider's computed
+   * outputs unknown, left out), inputs plus `outputsFor` in an update. Empty for a component, whose
+   * outputs are its RegisterResourceOutputs (see {@link FakeEngine.resourceOutputs}).
+   */
+  readonly outputs: Record<string, unknown>;
 }
 
 export interface EngineLog {
@@ -116,19 +122,30 @@ export async function startFakeEngine(opts: FakeEngineOptions): Promise<FakeEngi
       const parent = req.getParent();
       const inputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
       const urn = urnOf(opts, type, name, parent);
-      registrations.push({ type, name, urn, parent, custom: req.getCustom(), provider: req.getProvider(), inputs, dependencies: req.getDependenciesList(), protect: req.getProtect() ?? false });
+      const custom = req.getCustom();
+      const record = (outputs: Record<string, unknown>) =>
+        registrations.push({ type, name, urn, parent, custom, provider: req.getProvider(), inputs, dependencies: req.getDependenciesList(), protect: req.getProtect() ?? false, outputs });
       if (type === 'pulumi:pulumi:Stack') rootUrn = urn;
       const res = new resproto.RegisterResourceResponse().setUrn(urn);
-      if (!req.getCustom()) return res.setObject(Struct.fromJavaScript({}));
+      if (!custom) {
+        record({});
+        return res.setObject(Struct.fromJavaScript({}));
+      }
       // A preview of a new resource (provider or not): inputs echoed, ID and computed outputs unknown (left out).
       const id = opts.dryRun ? '' : `${name}-id-${nextId++}`;
       if (type.startsWith('pulumi:providers:')) {
         providerRegions.set(urn, String(inputs.region ?? opts.defaultRegion));
+        record(inputs);
         return res.setId(id).setObject(Struct.fromJavaScript(inputs as never));
       }
-      if (opts.dryRun) return res.setObject(Struct.fromJavaScript(inputs as never));
+      if (opts.dryRun) {
+        record(inputs);
+        return res.setObject(Struct.fromJavaScript(inputs as never));
+      }
       const region = providerRegions.get(providerUrn(req.getProvider())) ?? opts.defaultRegion;
-      return res.setId(id).setObject(Struct.fromJavaScript({ ...inputs, ...opts.outputsFor(type, name, inputs, region) } as never));
+      const outputs = { ...inputs, ...opts.outputsFor(type, name, inputs, region) };
+      record(outputs);
+      return res.setId(id).setObject(Struct.fromJavaScript(outputs as never));
     }),
     registerResourceOutputs: guard<resourceProto.RegisterResourceOutputsRequest, InstanceType<typeof Empty>>('registerResourceOutputs', (req) => {
       resourceOutputs.set(req.getUrn(), (req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>);

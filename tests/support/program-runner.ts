@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { answerInvoke, outputsFor } from '../../preview/mocks';
 import { programConfig } from '../../preview/run-program';
-import { FakeEngine, startFakeEngine } from './fake-engine';
+import type { AnalyzedResource } from './analyzer-client';
+import { FakeEngine, providerUrn, Registration, startFakeEngine } from './fake-engine';
 
 export interface ProgramRun {
   readonly code: number | null;
@@ -49,4 +50,55 @@ export async function runStackProgram(dir: string, stack: string, opts: { dryRun
   } finally {
     await engine.stop();
   }
+}
+
+const runs = new Map<string, Promise<ProgramRun>>();
+
+/**
+ * {@link runStackProgram} once per process for the same arguments: test files that need the same
+ * run of the stack program (its registrations are only read) share it, so `npm test` runs it once.
+ */
+export function stackProgramRun(dir: string, stack: string, opts: { dryRun: boolean; config?: Record<string, string> }): Promise<ProgramRun> {
+  const key = JSON.stringify([dir, stack, opts.dryRun, opts.config ?? {}]);
+  let run = runs.get(key);
+  if (!run) {
+    run = runStackProgram(dir, stack, opts);
+    runs.set(key, run);
+    run.catch(() => runs.delete(key));
+  }
+  return run;
+}
+
+/** The explicit provider of a registration, as the engine hands it to an analyzer. */
+function providerOf(run: ProgramRun, r: Registration): AnalyzedResource['provider'] {
+  if (!r.provider) return undefined;
+  const p = run.engine.registrations.find((x) => x.urn === providerUrn(r.provider));
+  return p && { type: p.type, name: p.name, urn: p.urn, properties: p.inputs };
+}
+
+/**
+ * A registration as the engine sends it to Analyze: the program's inputs (the engine analyzes them
+ * after the provider's Check; with no provider here they are the program's) and its options.
+ */
+export function analyzedInputs(run: ProgramRun, r: Registration): AnalyzedResource {
+  return { type: r.type, name: r.name, urn: r.urn, properties: r.inputs, parent: r.parent, protect: r.protect, provider: providerOf(run, r) };
+}
+
+/**
+ * Every resource the program registered as the engine sends them to AnalyzeStack at the end of the
+ * run (step_generator.go AnalyzeResources: every new resource, providers and components included,
+ * with its outputs, parent and dependencies): a custom resource's outputs are what the engine
+ * answered, a component's what it registered with RegisterResourceOutputs.
+ */
+export function analyzedStack(run: ProgramRun): AnalyzedResource[] {
+  return run.engine.registrations.map((r) => ({
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    properties: r.custom ? r.outputs : (run.engine.resourceOutputs.get(r.urn) ?? {}),
+    parent: r.parent,
+    protect: r.protect,
+    dependencies: [...r.dependencies],
+    provider: providerOf(run, r),
+  }));
 }
