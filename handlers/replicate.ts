@@ -1,7 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { ApplyContext, ApplyOutcome, applyPlan } from './apply';
+import { ApplyOutcome, applyPlan } from './apply';
 import { limiter } from './concurrency';
 import { parseConfig, ReplicaTarget, ReplicatorConfig } from './config';
 import { buildMetricData, emptyCounts, MetricsSender, publishMetrics, TargetCounts } from './metrics';
@@ -9,7 +9,7 @@ import { EventError, ItemPlan, planBatch } from './plan';
 import { currentTerm, Fence, FenceView } from './fence';
 import { ReviewEntry, writeReviewEntries } from './review';
 import { classify } from './terms';
-import { readTombstones, TombstoneWrite, writeTombstone } from './tombstones';
+import { readTombstones, tombstoneKey, TombstoneWrite, writeTombstone } from './tombstones';
 import { encodeVersion, isNewer, sameVersion } from './versions';
 
 export interface AppliedEvent {
@@ -118,7 +118,29 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
     const writable = config.targets.filter((t) => admission.get(t.region) === 'write');
     const state = dynamo(config.state.region);
     const putKeys = writable.length ? plan.items.filter((i) => i.final).map((i) => i.key) : [];
-    const tombstones = await readTombstones(state, config.state, putKeys).catch((err: Error) => err);
+    const tombstones = await readTombstones(state, config.state, writable.map((t) => t.region), putKeys).catch((err: Error) => err);
+
+    /** One item to one region: its tombstone there decides what an absence means and which records are stale. */
+    const replicateTo = async (item: ItemPlan, target: ReplicaTarget): Promise<LinkOutcome> => {
+      let removeReplay = false;
+      if (item.final) {
+        if (tombstones instanceof Error) return { status: 'failed', error: `tombstones not read: ${tombstones.name}: ${tombstones.message}` };
+        const deletedAt = tombstones.get(tombstoneKey(target.region, item.key));
+        if (deletedAt && !isNewer(item.version, deletedAt)) return { status: 'skipped', stored: deletedAt };
+      } else {
+        if (outOfTime()) return NOT_ATTEMPTED;
+        let written: TombstoneWrite;
+        try {
+          written = await limit(() => writeTombstone(state, config.state, target.region, item.key, item.version, rules.nowSeconds));
+        } catch (err) {
+          return { status: 'failed', error: `tombstone not written: ${(err as Error).name}: ${(err as Error).message}` };
+        }
+        if (written === 'stale') return { status: 'skipped', stored: undefined };
+        removeReplay = written === 'replay';
+      }
+      if (outOfTime()) return NOT_ATTEMPTED;
+      return limit(() => applyPlan(dynamo(target.region), target, item, config.conflictPolicy, { rules, removeReplay }));
+    };
 
     await Promise.all(
       plan.items.map(async (item) => {
@@ -126,31 +148,7 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
           const decision = admission.get(t.region)!;
           if (decision !== 'write') record(item, t, decision);
         }
-        if (writable.length === 0) return;
-        const everyTarget = (outcome: LinkOutcome) => writable.forEach((t) => record(item, t, outcome));
-        let removeReplay = false;
-        if (item.final) {
-          if (tombstones instanceof Error) return everyTarget({ status: 'failed', error: `tombstones not read: ${tombstones.name}: ${tombstones.message}` });
-          const deletedAt = tombstones.get(item.key);
-          if (deletedAt && !isNewer(item.version, deletedAt)) return everyTarget({ status: 'skipped', stored: deletedAt });
-        } else {
-          if (outOfTime()) return everyTarget(NOT_ATTEMPTED);
-          let written: TombstoneWrite;
-          try {
-            written = await limit(() => writeTombstone(state, config.state, item.key, item.version, rules.nowSeconds));
-          } catch (err) {
-            return everyTarget({ status: 'failed', error: `tombstone not written: ${(err as Error).name}: ${(err as Error).message}` });
-          }
-          if (written === 'stale') return everyTarget({ status: 'skipped', stored: undefined });
-          removeReplay = written === 'replay';
-        }
-        const ctx: ApplyContext = { rules, removeReplay };
-        await Promise.all(
-          writable.map(async (target) => {
-            const outcome = outOfTime() ? NOT_ATTEMPTED : await limit(() => applyPlan(dynamo(target.region), target, item, config.conflictPolicy, ctx));
-            record(item, target, outcome);
-          }),
-        );
+        await Promise.all(writable.map(async (target) => record(item, target, await replicateTo(item, target))));
       }),
     );
 

@@ -6,25 +6,27 @@ import { decodeVersion, encodeVersion, Version } from './versions';
 type Client = Pick<DynamoDBClient, 'send'>;
 
 /**
- * A REMOVE leaves a tombstone in the source region's state table: the version of the deletion. A
- * replay of older records after it (Lambda bisects a batch after a function error and replays its
- * first half) finds the tombstone and is skipped, so a deleted item never reappears on a replica,
- * even for a moment, and an absent replica item is explained by the item's history.
+ * A REMOVE leaves a tombstone per target region in the source region's state table: the version of
+ * the deletion as applied to that region. A replay of older records after it (Lambda bisects a batch
+ * after a function error and replays its first half) finds the tombstone and is skipped, so a deleted
+ * item never reappears on a replica, even for a moment, and an absent replica item is explained by
+ * the item's history.
  *
- * Tombstones live in the source region, beside the function: checking one costs an in-region read,
- * not a cross-region round trip. Only the link's own lane writes an item's tombstone, and Lambda
- * never runs two batches holding one item at once, so read-then-write is free of races.
+ * Per target, not per item: the source's two links read the stream at different positions, and one
+ * link's progress says nothing about what the other's regions hold. Tombstones live in the source
+ * region, beside the function: checking one costs an in-region read, not a cross-region round trip.
+ * Only one link writes a region, and Lambda never runs two batches holding one item at once, so
+ * read-then-write is free of races.
  */
 export const TOMBSTONE_TTL_SECONDS = 3 * 24 * 3600; // past the stream's 24 h and the longest record age
 const BATCH_GET_LIMIT = 100;
 
-export const tombstoneKey = (itemKey: string) => `tomb#${createHash('sha256').update(itemKey).digest('base64url')}`;
+export const tombstoneKey = (region: string, itemKey: string) => `tomb#${region}#${createHash('sha256').update(itemKey).digest('base64url')}`;
 
-/** The tombstones of these items, by item key; strongly consistent. */
-export async function readTombstones(client: Client, state: ReplicaTarget, itemKeys: readonly string[]): Promise<Map<string, Version>> {
-  const byPk = new Map(itemKeys.map((k) => [tombstoneKey(k), k]));
+/** The tombstones of these items in these regions, by `tombstoneKey`; strongly consistent. */
+export async function readTombstones(client: Client, state: ReplicaTarget, regions: readonly string[], itemKeys: readonly string[]): Promise<Map<string, Version>> {
   const out = new Map<string, Version>();
-  const pks = [...byPk.keys()];
+  const pks = [...new Set(regions.flatMap((r) => itemKeys.map((k) => tombstoneKey(r, k))))];
   for (let i = 0; i < pks.length; i += BATCH_GET_LIMIT) {
     let keys = pks.slice(i, i + BATCH_GET_LIMIT).map((pk) => ({ pk: { S: pk } }));
     for (let attempt = 0; keys.length > 0; attempt++) {
@@ -33,8 +35,7 @@ export async function readTombstones(client: Client, state: ReplicaTarget, itemK
       const res = await client.send(new BatchGetItemCommand({ RequestItems: { [state.tableName]: { Keys: keys, ConsistentRead: true } } }));
       for (const item of res.Responses?.[state.tableName] ?? []) {
         const version = decodeVersion(item.v?.S);
-        const itemKey = byPk.get(item.pk?.S ?? '');
-        if (version && itemKey !== undefined) out.set(itemKey, version);
+        if (version && item.pk?.S) out.set(item.pk.S, version);
       }
       keys = (res.UnprocessedKeys?.[state.tableName]?.Keys ?? []) as typeof keys;
     }
@@ -50,14 +51,14 @@ export type TombstoneWrite =
   /** A newer deletion is recorded: this REMOVE is stale. */
   | 'stale';
 
-/** Records a deletion at `version` unless one as new is recorded; says which. */
-export async function writeTombstone(client: Client, state: ReplicaTarget, itemKey: string, version: Version, nowSeconds: number): Promise<TombstoneWrite> {
+/** Records a deletion in `region` at `version` unless one as new is recorded; says which. */
+export async function writeTombstone(client: Client, state: ReplicaTarget, region: string, itemKey: string, version: Version, nowSeconds: number): Promise<TombstoneWrite> {
   const v = encodeVersion(version);
   try {
     await client.send(
       new PutItemCommand({
         TableName: state.tableName,
-        Item: { pk: { S: tombstoneKey(itemKey) }, v: { S: v }, expiresAt: { N: String(nowSeconds + TOMBSTONE_TTL_SECONDS) } },
+        Item: { pk: { S: tombstoneKey(region, itemKey) }, v: { S: v }, expiresAt: { N: String(nowSeconds + TOMBSTONE_TTL_SECONDS) } },
         ConditionExpression: 'attribute_not_exists(pk) OR v < :v',
         ExpressionAttributeValues: { ':v': { S: v } },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -4,8 +4,10 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import type { ConflictPolicy } from '../../handlers/contract';
 import { client, StreamTap } from '../support/ddb';
 import { harness } from '../support/handler-harness';
+import { makeHandler } from '../../handlers/replicate';
 
 const EU = 'eu-west-1';
+const AP = 'ap-southeast-2';
 const POLICIES: ConflictPolicy[] = ['source-wins', 'keep-replica'];
 const TTL_DELETE = { type: 'Service', principalId: 'dynamodb.amazonaws.com' };
 
@@ -50,6 +52,28 @@ describe('true counts: replays, values and TTL (DynamoDB Local)', () => {
         // The replica's own stream: one REMOVE, and nothing written after it.
         assert.deepEqual((await replicaStream.next()).map((r) => r.eventName), ['REMOVE']);
         replicaStream.close();
+        h.close();
+      });
+
+      it('keeps each link\'s deletions apart: a lagging second link of the same source sees no conflict and deletes the item', async () => {
+        // Two links of one source (slots 0 and 1), each serving one region: link A is ahead of link B.
+        const h = await harness({ spec: { replicaRegions: [EU, AP] }, config: (spec) => ({ conflictPolicy, targets: [{ region: EU, tableName: spec.name }] }) });
+        const linkB = makeHandler({ ...h.config, targets: [{ region: AP, tableName: h.spec.name }] }, { log: (l) => h.logs.push({ ...l, link: 'B' }) });
+        await h.put({ pk: 'x', v: 1 });
+        const first = await h.tap.event();
+        await h.handler(first);
+        await linkB(first);
+        await h.remove({ pk: 'x' });
+        await h.put({ pk: 'x', v: 3 });
+        await h.remove({ pk: 'x' });
+        const { Records } = await h.tap.event();
+        await h.handler({ Records });
+        // Link B delivers the same records one batch at a time.
+        for (const r of Records) await linkB({ Records: [r] });
+        const b = h.logs.filter((l) => l.msg === 'batch' && l.link === 'B').map((l) => (l as { targets: Record<string, Record<string, number>> }).targets[AP]!);
+        assert.deepEqual(b.map((c) => c.conflicts), [0, 0, 0, 0], JSON.stringify(h.logs.filter((l) => l.msg === 'conflict')));
+        assert.equal(await h.getRaw(AP, { pk: 'x' }), undefined);
+        assert.equal(await h.getRaw(EU, { pk: 'x' }), undefined);
         h.close();
       });
 

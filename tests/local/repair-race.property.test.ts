@@ -65,16 +65,23 @@ describe('repairs racing live replication (property, DynamoDB Local)', function 
         const replicate = async () => handler(await tap.event());
         const source = client('us-east-1');
         let tag = 0;
+        // When each key was last written on the source and last drifted, to tell drift from a lost write at the end.
+        let step = 0;
+        const lastSource = new Map<number, number>();
+        const lastDrift = new Map<number, { step: number; kind: 'drift-put' | 'drift-delete' }>();
         const apply = async (o: SourceOp) => {
           const Key = { pk: { S: `k${o.key}` } };
           if (o.kind === 'put') await source.send(new PutItemCommand({ TableName: spec.name, Item: { ...Key, v: { N: String(++tag) } } }));
           else if (o.kind === 'update') await source.send(new UpdateItemCommand({ TableName: spec.name, Key, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { N: String(++tag) } } }));
-          else await source.send(new DeleteItemCommand({ TableName: spec.name, Key }));
+          // Deleting an absent item changes nothing and leaves no stream record.
+          else if (!(await source.send(new DeleteItemCommand({ TableName: spec.name, Key, ReturnValues: 'ALL_OLD' }))).Attributes) return;
+          lastSource.set(o.key, ++step);
         };
         const readSource = async (Key: SdkItem) => (await source.send(new GetItemCommand({ TableName: spec.name, Key, ConsistentRead: true }))).Item;
 
         try {
           for (const a of actions) {
+            if (a.kind === 'drift-put' || a.kind === 'drift-delete') lastDrift.set(a.key, { step: ++step, kind: a.kind });
             if (a.kind === 'replicate') await replicate();
             else if (a.kind === 'drift-put') await client(EU).send(new PutItemCommand({ TableName: spec.name, Item: { pk: { S: `k${a.key}` }, drift: { S: 'x' } } }));
             else if (a.kind === 'drift-delete') await client(EU).send(new DeleteItemCommand({ TableName: spec.name, Key: { pk: { S: `k${a.key}` } } }));
@@ -147,12 +154,16 @@ describe('repairs racing live replication (property, DynamoDB Local)', function 
           }
         }
 
-        /** The replica holds the source's current item, or drift no repair managed to fix, never an older source item. */
+        /** The replica holds the source's current item, or drift made after the source's last write, never an older or missing source item. */
         async function assertNotOlder(key: number) {
           const Key = { pk: { S: `k${key}` } };
           const [src, rep] = await Promise.all([readSource(Key), client(EU).send(new GetItemCommand({ TableName: spec.name, Key, ConsistentRead: true })).then((o) => o.Item)]);
           const repTag = rep?.v?.N;
-          if (repTag === undefined) return; // absent, or drift: not an older source state
+          const drift = lastDrift.get(key);
+          const driftedLast = (kind: 'drift-put' | 'drift-delete') => drift?.kind === kind && drift.step > (lastSource.get(key) ?? 0);
+          if (!rep && src) assert.ok(driftedLast('drift-delete'), `replica k${key} is missing, the source holds v${src.v?.N} and no drift deleted it after that write`);
+          if (rep && repTag === undefined) assert.ok(driftedLast('drift-put'), `replica k${key} holds drift that a later source write should have replaced`);
+          if (repTag === undefined) return; // absent or drift, explained above
           assert.equal(repTag, src?.v?.N, `replica k${key} holds source state v${repTag}, the source holds ${src ? `v${src.v?.N}` : 'nothing'}`);
         }
       }),

@@ -26,6 +26,7 @@ export async function harness(opts: { spec?: Partial<LocalTableSpec>; config?: P
   const source = client(spec.primaryRegion);
   return {
     spec,
+    config,
     streamArn,
     tap,
     logs,
