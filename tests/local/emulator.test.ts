@@ -4,7 +4,7 @@ import { DynamoDBStreamsClient, ExpiredIteratorException, GetRecordsCommand } fr
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { EmulatorOptions, EventSourceMappingEmulator } from '../../local/esm/emulator';
 import { client } from '../support/ddb';
-import { cleanups, REGION, runCleanups, seqOf, setup } from '../support/emulator-setup';
+import { cleanups, REGION, runCleanups, seqOf, setup, sleep, until } from '../support/emulator-setup';
 
 describe('event source mapping emulator (DynamoDB Local)', () => {
   afterEach(runCleanups);
@@ -206,10 +206,14 @@ describe('event source mapping emulator (DynamoDB Local)', () => {
   });
 
   it('waits up to MaximumBatchingWindowInSeconds to fill a batch', async () => {
-    const t = await setup(0, () => null, { maximumBatchingWindowInSeconds: 1 });
+    // A window far longer than writing three items takes even on a loaded machine; the pause after the
+    // first write gives a mapping without a window the chance to deliver it alone, which would fail.
+    const t = await setup(0, () => null, { maximumBatchingWindowInSeconds: 5 });
     t.emulator.start();
-    await t.write(0, 3);
-    await new Promise((r) => setTimeout(r, 1500));
+    await t.write(0, 1);
+    await sleep(300);
+    await t.write(1, 3);
+    await until(() => t.events.length > 0, 'a batch delivered after the window');
     await t.emulator.waitForIdle();
     assert.deepEqual(t.events.map((e) => e.Records.length), [3]);
   });
@@ -235,7 +239,9 @@ describe('event source mapping emulator (DynamoDB Local)', () => {
           overlaps.push(...items.filter((i) => inFlight.has(i)));
           items.forEach((i) => inFlight.add(i));
           most = Math.max(most, ++batches);
-          await new Promise((r) => setTimeout(r, 30));
+          // Hold the batches until a second one runs beside them (bounded): a serial mapping never gets there.
+          const until = Date.now() + 10_000;
+          while (most < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
           batches--;
           items.forEach((i) => inFlight.delete(i));
           return null;
