@@ -34,8 +34,9 @@ export interface DrainCheck {
 /**
  * Whether every replica holds the last change of every item in the primary's stream: reads the
  * primary's retained stream (every shard, to its end or its tip), keeps each item's last change of
- * the current term, and checks each replica's item holds that version or a newer one (or, for a
- * deletion, no item). A positive check, unlike an idle IteratorAge, which has no data points.
+ * the current term (written before `before`, when given: a new term's start), and checks each
+ * replica's item holds that version or a newer one (or, for a deletion, no item). A positive check,
+ * unlike an idle IteratorAge, which has no data points.
  */
 export async function checkDrained(
   ctx: TableContext,
@@ -44,13 +45,14 @@ export async function checkDrained(
   fence: Fence,
   replicas: readonly string[],
   recordSeconds: RecordSeconds = (r) => r.dynamodb?.ApproximateCreationDateTime ?? 0,
+  before = Infinity,
 ): Promise<DrainCheck> {
   const streamArn = await ctx.streamArnOf(primary);
   const last = new Map<string, DynamoDBRecord>();
   let changes = 0;
   await forEachRecord(streams, streamArn, primary, (r, shardId) => {
     const timed = { ...r, dynamodb: { ...r.dynamodb!, ApproximateCreationDateTime: recordSeconds(r, shardId, primary) } };
-    if (classify(timed, primary, fence).kind !== 'change') return;
+    if (timed.dynamodb.ApproximateCreationDateTime >= before || classify(timed, primary, fence).kind !== 'change') return;
     changes++;
     last.set(keyText(r.dynamodb!.Keys!), timed);
   });
@@ -121,6 +123,15 @@ export async function forEachRecord(streams: Pick<DynamoDBStreamsClient, 'send'>
       ShardIterator = page.NextShardIterator;
     }
   }
+}
+
+/** Keys (as `keyText`) a region's stream holds a record of from `seconds` on: its changes since then. */
+export async function changedSince(ctx: TableContext, streams: Pick<DynamoDBStreamsClient, 'send'>, region: string, seconds: number, recordSeconds: RecordSeconds = (r) => r.dynamodb?.ApproximateCreationDateTime ?? 0): Promise<Set<string>> {
+  const keys = new Set<string>();
+  await forEachRecord(streams, await ctx.streamArnOf(region), region, (r, shardId) => {
+    if (recordSeconds(r, shardId, region) >= seconds) keys.add(keyText(r.dynamodb!.Keys!));
+  });
+  return keys;
 }
 
 /**

@@ -3,12 +3,12 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { linksFrom } from '../config/links';
 import { linkNames, stateTableName } from '../config/names';
-import { toEventItem } from '../handlers/attribute-values';
+import { keyText, toEventItem } from '../handlers/attribute-values';
 import { Fence, initialFence, nextFence, raiseFence, readFence } from '../handlers/fence';
 import { ReviewEntry, writeReviewEntries } from '../handlers/review';
 import { compareVersions, encodeVersion, readVersion } from '../handlers/versions';
 import { CliError, TableContext } from './context';
-import { checkDrained, findStrays, RecordSeconds } from './drain';
+import { changedSince, checkDrained, findStrays, PendingChange, RecordSeconds } from './drain';
 import { MappingChange, MappingControl } from './mappings';
 import { reconcile, ReconcileReport } from './reconcile';
 import { verify } from './verify';
@@ -22,6 +22,8 @@ export interface FailoverOptions {
   /** Allowance for clocks (this machine's, DynamoDB's stamps) that disagree. */
   readonly clockMarginSeconds: number;
   readonly segments: number;
+  /** Planned: how long after the new term starts to wait for the replicas to hold the old primary's last changes (default 60). */
+  readonly drainWaitSeconds?: number;
 }
 
 export interface FailoverDeps {
@@ -34,6 +36,8 @@ export interface FailoverDeps {
   readonly recordSeconds?: RecordSeconds;
   readonly progress?: (line: string) => void;
 }
+
+type FenceRead = { region: string; status: 'read'; fence: Fence | undefined } | { region: string; status: 'not called' } | { region: string; status: 'unreachable'; detail: string };
 
 export interface FailoverReport {
   readonly table: string;
@@ -49,6 +53,8 @@ export interface FailoverReport {
   readonly checks: { check: string; ok: boolean; detail: string }[];
   readonly fences: { region: string; outcome: 'raised' | 'current' | 'newer' | 'not called' | 'unreachable'; generation?: number; detail?: string }[];
   readonly mappings: { region: string; functionName: string; change: MappingChange | 'failed'; detail?: string }[];
+  /** Planned, when the replicas did not get them: the old primary's changes written before the new term (keys only). */
+  readonly pending?: PendingChange[];
   readonly reconciled?: (ReconcileReport & { newerOnReplica: number })[];
   /** What the operator does next. */
   readonly next: string[];
@@ -56,13 +62,17 @@ export interface FailoverReport {
 
 /**
  * Moves a table's primary to another region without losing acknowledged writes:
- * - planned: every region must answer; the old primary must be drained (its DLQs empty, every
- *   replica holding the last change of every item of its stream); then every fence is raised to a
- *   new term that starts once links can no longer act on the old one (fence cache + function timeout
- *   + clock margin), the old primary's mappings are disabled and the new one's enabled;
- * - unplanned: no call to the old primary's region; the reachable fences are raised, the new primary's
- *   mappings enabled, and once the term starts the reachable replicas are reconciled from the new
- *   primary, reporting items where a replica held a newer old-term version than the new primary.
+ * - planned: every region must answer and the old primary must be drained now (its DLQs empty,
+ *   every replica holding the last change of every item of its stream), else it refuses and changes
+ *   nothing. Then every fence gets a new term that starts once no link can act on the old one (fence
+ *   cache + function timeout + clock margin); the old primary's links go on replicating its term
+ *   until the handover (the start less the timeout and margin), the new primary's mappings are
+ *   enabled, and once the term starts it checks again that every replica holds each change the old
+ *   primary took before it. Only then are the old primary's mappings disabled;
+ * - unplanned: no call to the old primary's region (the primary the reachable fences name); the
+ *   reachable fences are raised, the new primary's mappings enabled, and once the term starts the
+ *   reachable replicas are reconciled from the new primary, reporting items where a replica held a
+ *   newer old-term version than the new primary.
  */
 export async function failover(ctx: TableContext, opts: FailoverOptions, deps: FailoverDeps): Promise<FailoverReport> {
   const { table } = ctx;
@@ -74,26 +84,15 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
   const mode: FailoverReport['mode'] = opts.unplanned ? 'unplanned' : 'planned';
   const state = stateTableName(table.name);
 
-  // Unplanned: the configured primary is presumed down and never called.
-  const presumedDown = opts.unplanned ? table.primaryRegion : undefined;
-  const read = await Promise.all(
-    regions.map(async (region) => {
-      if (region === presumedDown) return { region, status: 'not called' as const };
-      try {
-        return { region, status: 'read' as const, fence: await readFence(ctx.client(region), state) };
-      } catch (err) {
-        return { region, status: 'unreachable' as const, detail: `${(err as Error).name}: ${(err as Error).message}` };
-      }
-    }),
-  );
-  const fences = read.filter((r) => r.status === 'read').map((r) => r.fence).filter((f): f is Fence => !!f);
+  const read = await readFences(ctx, regions, opts);
+  const fences = read.flatMap((r) => (r.status === 'read' && r.fence ? [r.fence] : []));
   const current = fences.reduce<Fence | undefined>((a, f) => (!a || f.generation > a.generation ? f : a), undefined) ?? initialFence(table.primaryRegion);
   const from = current.primary;
   const report = { table: table.name, mode, from, to: opts.to, checks: [] as FailoverReport['checks'], fences: [] as FailoverReport['fences'], mappings: [] as FailoverReport['mappings'], next: [] as string[] };
   const refuse = (why: string): FailoverReport => ({ ...report, ok: false, refused: why });
 
   if (opts.to === from) return refuse(`${opts.to} is the primary already (generation ${current.generation})`);
-  const unreachable = read.filter((r) => r.status === 'unreachable');
+  const unreachable = read.flatMap((r) => (r.status === 'unreachable' ? [r] : []));
   if (!opts.unplanned && unreachable.length) {
     return refuse(`${unreachable.map((r) => r.region).join(', ')} did not answer (${unreachable[0]!.detail}): a planned failover needs every region; if ${from} is down, use --unplanned`);
   }
@@ -104,6 +103,7 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
   }
 
   const admitted = read.filter((r) => r.status === 'read' && (r.fence?.generation ?? 1) === current.generation).map((r) => r.region);
+  const replicas = admitted.filter((r) => r !== from);
   // The new primary must hold nothing the old one does not: writes it took while not primary.
   const strays = await findStrays(ctx, deps.streams(opts.to), opts.to, target.fence ?? current, deps.recordSeconds);
   if (strays.length && !opts.unplanned) {
@@ -114,21 +114,22 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
     progress(`checking that ${from} is drained (its DLQs, and its stream against every replica)...`);
     const depth = await dlqDepth(ctx, from, deps.sqs(from));
     report.checks.push({ check: 'DLQs empty', ok: depth.messages === 0, detail: depth.messages === 0 ? `${depth.queues} queue(s) empty` : `${depth.messages} failed batch(es) waiting: run \`ddb-replicator redrive\` first` });
-    const drain = await checkDrained(ctx, deps.streams(from), from, current, admitted.filter((r) => r !== from), deps.recordSeconds);
-    const oldest = drain.pending.reduce((m, p) => Math.min(m, p.writtenAt), Infinity);
+    const drain = await checkDrained(ctx, deps.streams(from), from, current, replicas, deps.recordSeconds);
     report.checks.push({
       check: 'replicas hold every change',
       ok: drain.drained,
       detail: drain.drained
         ? `every replica holds the last change of each of the ${drain.changes} change(s) in ${from}'s stream`
-        : `${new Set(drain.pending.map((p) => p.seq)).size} change(s) not on ${[...new Set(drain.pending.map((p) => p.region))].join(', ')} yet (the oldest written ${new Date(oldest * 1000).toISOString()}): stop writes to ${from}, let replication catch up, and run again`,
+        : `${describePending(drain.pending)}: stop writes to ${from}, let replication catch up, and run again`,
     });
     if (report.checks.some((c) => !c.ok)) return refuse(report.checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`).join('; '));
   }
 
+  // The term starts once every link has read the raised fences (cache) and finished a batch begun before (timeout);
+  // until the handover, the old primary's links still replicate what it wrote in its term.
   const waitSeconds = opts.fenceCacheSeconds + table.lambda.timeoutSeconds + opts.clockMarginSeconds;
   const start = Math.ceil((now() + waitSeconds * 1000) / 1000);
-  const raised = nextFence(current, opts.to, start);
+  const raised = nextFence(current, opts.to, start, start - table.lambda.timeoutSeconds - opts.clockMarginSeconds);
   for (const r of read) {
     if (r.status !== 'read') {
       report.fences.push({ region: r.region, outcome: r.status, ...(r.status === 'unreachable' && { detail: r.detail }) });
@@ -149,11 +150,32 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
       }
     }
   };
-  if (!opts.unplanned) await switchLinks(from, false);
   await switchLinks(opts.to, true);
 
-  progress(`generation ${raised.generation}: ${opts.to} takes writes from ${new Date(start * 1000).toISOString()}; waiting ${waitSeconds} s for every link to see the fences...`);
+  const startsAt = new Date(start * 1000).toISOString();
+  progress(`generation ${raised.generation}: ${opts.to} takes writes from ${startsAt}; waiting ${waitSeconds} s for every link to see the fences...`);
   await sleep(Math.max(0, start * 1000 - now()));
+
+  let pending: PendingChange[] = [];
+  if (!opts.unplanned) {
+    // The old links stay enabled until every replica holds what the old primary took in its term.
+    const bound = now() + (opts.drainWaitSeconds ?? 60) * 1000;
+    progress(`checking that every replica holds each change ${from} took before ${startsAt} (up to ${opts.drainWaitSeconds ?? 60} s)...`);
+    for (;;) {
+      pending = (await checkDrained(ctx, deps.streams(from), from, current, replicas, deps.recordSeconds, start)).pending;
+      // An item the application wrote on the new primary in its term supersedes the old primary's change there.
+      const superseded = pending.some((p) => p.region === opts.to) ? await changedSince(ctx, deps.streams(opts.to), opts.to, start, deps.recordSeconds) : new Set<string>();
+      pending = pending.filter((p) => !(p.region === opts.to && superseded.has(keyText(p.key))));
+      if (pending.length === 0 || now() >= bound) break;
+      await sleep(1000);
+    }
+    report.checks.push({
+      check: 'replicas hold every change of the old term',
+      ok: pending.length === 0,
+      detail: pending.length === 0 ? `every replica holds each change ${from} took before ${startsAt}` : describePending(pending),
+    });
+    if (pending.length === 0) await switchLinks(from, false);
+  }
 
   let reconciled: FailoverReport['reconciled'];
   if (opts.unplanned) {
@@ -161,16 +183,54 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
     for (const region of admitted.filter((r) => r !== opts.to)) reconciled.push(await levelFrom(ctx, opts.to, region, raised, opts.segments));
   }
   const failedMappings = report.mappings.filter((m) => m.change === 'failed' || m.change === 'missing');
+  const keys = [...new Set(pending.map((p) => JSON.stringify(p.key)))];
   report.next.push(
-    `${opts.to} is the primary from ${new Date(start * 1000).toISOString()} (generation ${raised.generation}): point the application's writes at it.`,
+    `${opts.to} is the primary from ${startsAt} (generation ${raised.generation}): point the application's writes at it.`,
+    ...(pending.length
+      ? [
+          `The fences cannot be lowered, and ${from}'s links can no longer deliver its term's changes; its mappings stay enabled so that they record each one in the review report. ${keys.length} item(s) ${from} acknowledged before ${startsAt} are not on every replica (keys ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''}): list them with \`ddb-replicator review\`, read each from ${from} and write it again on ${opts.to}, which replicates it everywhere.`,
+        ]
+      : []),
     opts.unplanned
       ? `Before any \`pulumi up\`, commit primaryRegion: ${opts.to} (and ${from} among replicaRegions) in Pulumi.<stack>.yaml: an up with the old config would switch the mappings back.`
-      : `Commit primaryRegion: ${opts.to} (and ${from} among replicaRegions) in Pulumi.<stack>.yaml, then \`pulumi up\`: its plan shows only the mappings switching.`,
+      : `Commit primaryRegion: ${opts.to} (and ${from} among replicaRegions) in Pulumi.<stack>.yaml, then \`pulumi up\`: its plan shows only the mappings switching${pending.length ? ` (it disables ${from}'s)` : ''}.`,
     `Keep writes to ${from} stopped: anything written there now is fenced out of replication and reported by \`ddb-replicator review\`.`,
     ...(opts.unplanned ? [`When ${from} is back, run \`ddb-replicator rejoin --region ${from}\`: it reports and reconciles what ${from} holds differently, and only then can ${from} be primary again.`] : []),
     ...failedMappings.map((m) => `The mapping of ${m.functionName} in ${m.region} was not switched (${m.change}${m.detail ? `: ${m.detail}` : ''}): switch it with the Lambda console or API.`),
   );
-  return { ...report, ok: failedMappings.length === 0, generation: raised.generation, startsAt: new Date(start * 1000).toISOString(), ...(reconciled && { reconciled }) };
+  return {
+    ...report,
+    ok: failedMappings.length === 0 && pending.length === 0,
+    generation: raised.generation,
+    startsAt,
+    ...(pending.length && { pending }),
+    ...(reconciled && { reconciled }),
+  };
+}
+
+/**
+ * Every region's fence. Unplanned, the old primary is the one the new primary's fence names (the
+ * highest generation a failover can go on from), or the configured one where no fence exists yet:
+ * that region is never called.
+ */
+async function readFences(ctx: TableContext, regions: readonly string[], opts: FailoverOptions): Promise<FenceRead[]> {
+  const state = stateTableName(ctx.table.name);
+  const readOne = async (region: string): Promise<FenceRead> => {
+    try {
+      return { region, status: 'read', fence: await readFence(ctx.client(region), state) };
+    } catch (err) {
+      return { region, status: 'unreachable', detail: `${(err as Error).name}: ${(err as Error).message}` };
+    }
+  };
+  if (!opts.unplanned) return Promise.all(regions.map(readOne));
+  const target = await readOne(opts.to);
+  const down = (target.status === 'read' && target.fence?.primary) || ctx.table.primaryRegion;
+  return Promise.all(regions.map((r) => (r === opts.to ? target : r === down ? { region: r, status: 'not called' as const } : readOne(r))));
+}
+
+function describePending(pending: readonly PendingChange[]): string {
+  const oldest = pending.reduce((m, p) => Math.min(m, p.writtenAt), Infinity);
+  return `${new Set(pending.map((p) => p.seq)).size} change(s) not on ${[...new Set(pending.map((p) => p.region))].join(', ')} yet (the oldest written ${new Date(oldest * 1000).toISOString()})`;
 }
 
 /** Failed batches waiting in a region's link DLQs. */

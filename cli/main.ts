@@ -94,25 +94,34 @@ ${COMMON}
 HELP.failover = `Usage: ddb-replicator failover --to REGION [--unplanned] [options]
 
 Moves the table's primary to REGION with fences: every region's fence gets a new term, which starts
-only once no link can act on the old one (fence cache + function timeout + clock margin); the old
-primary's mappings are disabled and REGION's enabled (Lambda API), so writes a former primary takes
-later are fenced out of replication and reported by \`review\`, never applied over newer ones.
+only once no link can act on the old one (fence cache + function timeout + clock margin). Writes a
+former primary takes after that are fenced out of replication and reported by \`review\`, never
+applied over newer ones.
 
-Planned (default): every region must answer, and the primary must be drained: stop the application's
-writes to it first; this checks its DLQs are empty and that every replica holds the last change of
-every item in its stream, and refuses with the reason otherwise. Nothing is lost.
---unplanned: the configured primary is down and is not called: the reachable fences are raised,
-REGION's mappings enabled, and once the term starts every reachable replica is reconciled from REGION,
-reporting items where it held a newer version of the old term. The old primary's unreplicated writes
-are found when it comes back (\`rejoin\`).
+Planned (default): stop the application's writes to the primary first. Every region must answer and
+the primary must be drained: its DLQs empty, every replica holding the last change of every item in
+its stream; otherwise it refuses with the reason and changes nothing. Then it raises the fences,
+enables REGION's mappings (Lambda API), waits for the new term, and checks again that every replica
+holds each change the old primary took before the term (its links replicate them until shortly
+before it); only then does it disable the old primary's mappings. If they do not within
+--drain-wait-seconds it leaves them enabled, exits 1 and lists the items and what to do. Nothing is
+lost.
+--unplanned: the primary the reachable fences name (the stack config's where none exists yet) is
+down and is not called: the reachable fences are raised, REGION's mappings enabled, and once the term
+starts every reachable replica is reconciled from REGION, reporting items where it held a newer
+version of the old term. The old primary's unreplicated writes are found when it comes back
+(\`rejoin\`).
 
 ${COMMON}
   --to REGION                 the new primary (required)
   --unplanned                 the primary is down (see above)
-  --lambda-endpoint URL       send Lambda API requests here (npm start -- --watch serves one)
+  --lambda-endpoint URL       send Lambda API requests here: an endpoint serving ListEventSourceMappings
+                              and UpdateEventSourceMapping, such as local/lambda-api.ts over a local
+                              deployment (local/deployment.ts), as the tests run it; npm start serves none
   --sqs-endpoint URL          send SQS requests here (the DLQ check)
   --fence-cache-seconds N     how long links trust a cached fence (default 10, as deployed)
   --clock-margin-seconds N    allowance for clock differences (default 5)
+  --drain-wait-seconds N      planned: how long to wait for the replicas after the term starts (default 60)
   --json                      machine-readable report`;
 
 HELP.rejoin = `Usage: ddb-replicator rejoin --region REGION [options]
@@ -162,7 +171,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
         help: { type: 'boolean' }, dir: { type: 'string' }, stack: { type: 'string' }, table: { type: 'string' }, endpoint: { type: 'string' }, segments: { type: 'string' },
         region: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' }, 'read-units': { type: 'string' }, 'write-units': { type: 'string' }, 'page-size': { type: 'string' }, checkpoint: { type: 'string' },
         'queue-url': { type: 'string', multiple: true }, 'sqs-endpoint': { type: 'string' }, 'dry-run': { type: 'boolean' },
-        unplanned: { type: 'boolean' }, 'lambda-endpoint': { type: 'string' }, 'fence-cache-seconds': { type: 'string' }, 'clock-margin-seconds': { type: 'string' }, clear: { type: 'boolean' },
+        unplanned: { type: 'boolean' }, 'lambda-endpoint': { type: 'string' }, 'fence-cache-seconds': { type: 'string' }, 'clock-margin-seconds': { type: 'string' }, 'drain-wait-seconds': { type: 'string' }, clear: { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -178,7 +187,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     reconcile: ['region', 'json'],
     redrive: ['queue-url', 'sqs-endpoint', 'dry-run', 'json'],
     status: ['sqs-endpoint', 'json'],
-    failover: ['to', 'unplanned', 'lambda-endpoint', 'sqs-endpoint', 'fence-cache-seconds', 'clock-margin-seconds', 'json'],
+    failover: ['to', 'unplanned', 'lambda-endpoint', 'sqs-endpoint', 'fence-cache-seconds', 'clock-margin-seconds', 'drain-wait-seconds', 'json'],
     rejoin: ['region', 'json'],
     review: ['clear', 'json'],
   };
@@ -216,6 +225,7 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
           unplanned: !!values.unplanned,
           fenceCacheSeconds: number('fence-cache-seconds', values['fence-cache-seconds'], DEFAULTS.fenceCacheSeconds, 0, 300)!,
           clockMarginSeconds: number('clock-margin-seconds', values['clock-margin-seconds'], 5, 0, 300)!,
+          drainWaitSeconds: number('drain-wait-seconds', values['drain-wait-seconds'], 60, 0, 3600)!,
           segments,
         },
         {

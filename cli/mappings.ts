@@ -7,7 +7,7 @@ export interface MappingControl {
   setEnabled(region: string, functionName: string, enabled: boolean): Promise<MappingChange>;
 }
 
-/** Through the Lambda API (AWS, or a local endpoint that speaks it: `npm start -- --watch` serves one). */
+/** Through the Lambda API: AWS, or a local endpoint that speaks it (local/lambda-api.ts over a local deployment; `npm start` serves none). */
 export function lambdaMappings(clientFor: (region: string) => Pick<LambdaClient, 'send'>): MappingControl {
   return {
     async setEnabled(region, functionName, enabled) {

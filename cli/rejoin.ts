@@ -77,8 +77,3 @@ export async function rejoin(
   await markRejoined(ctx.client(region), state, fence, Math.ceil((now ?? Date.now)() / 1000));
   return { table: ctx.table.name, region, primary, generation: fence.generation, strays, differences: entries.length - strays, fence: outcome === 'raised' ? 'raised' : 'current', reconciled: reconciled! };
 }
-
-/** Whether a region may become primary: its fence is at the current generation. */
-export async function promotable(ctx: TableContext, region: string, current: Fence): Promise<boolean> {
-  return ((await readFence(ctx.client(region), stateTableName(ctx.table.name)))?.generation ?? 1) === current.generation;
-}

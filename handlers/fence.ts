@@ -7,6 +7,12 @@ export interface Term {
   readonly gen: number;
   readonly primary: string;
   readonly start: number;
+  /**
+   * From this second (before `start`) links act on this term. Until then the previous primary's
+   * links still replicate what it wrote in its term: a failover raises the fences before its term
+   * starts, and a write acknowledged before then is not lost. Absent: at once.
+   */
+  readonly handover?: number;
 }
 
 /**
@@ -39,10 +45,19 @@ export function termAt(f: Fence, seconds: number): Term {
   return found;
 }
 
-/** The fence with a new term appended: generation + 1, `primary` from `start`. */
-export function nextFence(f: Fence, primary: string, start: number): Fence {
+/** The fence with a new term appended: generation + 1, `primary` from `start`, acted on from `handover`. */
+export function nextFence(f: Fence, primary: string, start: number, handover?: number): Fence {
   const gen = f.generation + 1;
-  return { generation: gen, primary, terms: [...f.terms, { gen, primary, start }] };
+  return { generation: gen, primary, terms: [...f.terms, { gen, primary, start, ...(handover !== undefined && { handover }) }] };
+}
+
+/** The fence as links act on it at `seconds`: without the terms whose handover is still ahead. */
+export function inEffect(f: Fence, seconds: number): Fence {
+  let n = f.terms.length;
+  while (n > 1 && (f.terms[n - 1]!.handover ?? -Infinity) > seconds) n--;
+  if (n === f.terms.length) return f;
+  const last = f.terms[n - 1]!;
+  return { ...f, generation: last.gen, primary: last.primary, terms: f.terms.slice(0, n) };
 }
 
 function toItem(f: Fence): Record<string, AttributeValue> {
@@ -50,7 +65,11 @@ function toItem(f: Fence): Record<string, AttributeValue> {
     pk: { S: FENCE_KEY },
     generation: { N: String(f.generation) },
     primary: { S: f.primary },
-    terms: { L: f.terms.map((t) => ({ M: { gen: { N: String(t.gen) }, primary: { S: t.primary }, start: { N: String(t.start) } } })) },
+    terms: {
+      L: f.terms.map((t) => ({
+        M: { gen: { N: String(t.gen) }, primary: { S: t.primary }, start: { N: String(t.start) }, ...(t.handover !== undefined && { handover: { N: String(t.handover) } }) },
+      })),
+    },
     ...(f.rejoined !== undefined && { rejoined: { N: String(f.rejoined) } }),
     ...(f.rejoinedAt !== undefined && { rejoinedAt: { N: String(f.rejoinedAt) } }),
   };
@@ -58,7 +77,12 @@ function toItem(f: Fence): Record<string, AttributeValue> {
 
 function fromItem(item: Record<string, AttributeValue> | undefined): Fence | undefined {
   if (!item?.generation?.N || !item.primary?.S || !item.terms?.L) return undefined;
-  const terms = item.terms.L.map((t) => ({ gen: Number(t.M!.gen!.N), primary: t.M!.primary!.S!, start: Number(t.M!.start!.N) }));
+  const terms = item.terms.L.map((t) => ({
+    gen: Number(t.M!.gen!.N),
+    primary: t.M!.primary!.S!,
+    start: Number(t.M!.start!.N),
+    ...(t.M!.handover?.N && { handover: Number(t.M!.handover.N) }),
+  }));
   return {
     generation: Number(item.generation.N),
     primary: item.primary.S,
@@ -114,7 +138,8 @@ export async function markRejoined(client: Client, stateTable: string, fence: Fe
  * function timeout, before the new primary takes writes). Where a region has no fence yet, the link
  * creates one: its own region's as the first term, with itself as primary (only the primary's
  * mappings are enabled, and no deploy writes fences); a target's as a copy of its source's, but only
- * while its source is the primary (a region added to the table later).
+ * while its source is the primary (a region added to the table later). Fences come back as in
+ * effect now (`inEffect`), so a link's cache never delays a handover.
  */
 export class FenceView {
   private readonly cache = new Map<string, { fence: Fence | undefined; at: number }>();
@@ -140,15 +165,20 @@ export class FenceView {
     return held;
   }
 
-  /** The source region's fence. */
+  /** The source region's fence, as in effect now. */
   async source(region: string): Promise<Fence> {
-    return (await this.read(region)) ?? this.create(region, initialFence(region));
+    return this.effective((await this.read(region)) ?? (await this.create(region, initialFence(region))));
   }
 
-  /** A target region's fence, or undefined where it has none and the source is not the primary. */
+  /** A target region's fence as in effect now, or undefined where it has none and the source is not the primary. */
   async target(region: string, source: string, sourceFence: Fence): Promise<Fence | undefined> {
     const fence = await this.read(region);
-    if (fence || sourceFence.primary !== source) return fence;
-    return this.create(region, sourceFence);
+    if (fence || sourceFence.primary !== source) return fence && this.effective(fence);
+    // A copy of the source's whole fence, a term not in effect yet included.
+    return this.effective(await this.create(region, this.cache.get(source)?.fence ?? sourceFence));
+  }
+
+  private effective(f: Fence): Fence {
+    return inEffect(f, Math.floor(this.now() / 1000));
   }
 }
