@@ -5,7 +5,9 @@ import { stateTableName } from '../config/names';
 import { Fence, initialFence, readFence } from '../handlers/fence';
 import type { StateRules } from '../handlers/item-state';
 
-export class CliError extends Error {}
+import { CliError } from './errors';
+
+export { CliError };
 
 export interface TableContext {
   readonly table: TableModel;
@@ -34,7 +36,7 @@ export function tableContext(opts: { stack: string; table?: string; endpoint?: s
     process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   }
   const clients = new Map<string, DynamoDBClient>();
-  const client = (region: string) => clients.get(region) ?? clients.set(region, new DynamoDBClient({ region, ...(opts.endpoint && { endpoint: opts.endpoint }) })).get(region)!;
+  const client = (region: string) => clients.get(region) ?? clients.set(region, tagRegion(new DynamoDBClient({ region, ...(opts.endpoint && { endpoint: opts.endpoint }) }), region)).get(region)!;
   return {
     table,
     keyNames: [table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])],
@@ -77,8 +79,27 @@ export async function atCurrentPrimary(ctx: TableContext): Promise<{ ctx: TableC
   return { ctx: { ...ctx, table }, fence, note };
 }
 
-export function replicaRegionsOf(table: TableModel, region?: string): string[] {
+/** Marks the SDK's errors with the region asked, so an error line can name it (cli/errors.ts). */
+function tagRegion(client: DynamoDBClient, region: string): DynamoDBClient {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (err && typeof err === 'object') (err as { region?: string }).region ??= region;
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'ddbReplicatorRegionTag' },
+  );
+  return client;
+}
+
+/** The replica regions a command works on: all, or the one its `flag` names (never the primary). */
+export function replicaRegionsOf(table: TableModel, region?: string, flag = '--region'): string[] {
   if (region === undefined) return [...table.replicaRegions];
-  if (!table.replicaRegions.includes(region)) throw new CliError(`--region ${region} is not a replica region of ${table.name}: use one of ${table.replicaRegions.join(', ')}`);
+  const replicas = table.replicaRegions.join(', ');
+  if (region === table.primaryRegion) throw new CliError(`${flag} ${region}: ${region} is the primary of ${table.name}, which this command never writes into; use a replica region: ${replicas}`);
+  if (!table.replicaRegions.includes(region)) throw new CliError(`${flag} ${region} is not a replica region of ${table.name}: use one of ${replicas}`);
   return [region];
 }

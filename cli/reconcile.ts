@@ -3,6 +3,7 @@ import type { SdkItem } from '../handlers/attribute-values';
 import { mapLimit } from '../handlers/concurrency';
 import { SyncResult, syncItem } from '../handlers/repair';
 import { TableContext } from './context';
+import { Failures } from './failures';
 import { verify } from './verify';
 
 export interface ReconcileReport {
@@ -20,8 +21,9 @@ export interface ReconcileReport {
  * Verifies, then repairs each difference through handlers/repair.ts: the replica is read first and
  * the source second (strongly consistent, never what the scan saw), and the write lands only if the
  * replica did not change in between, so a change replicated during the run is never overwritten.
+ * Items that failed go to `failures`, by key and error.
  */
-export async function reconcile(ctx: TableContext, regions: string[], segments: number, quiet = false): Promise<ReconcileReport[]> {
+export async function reconcile(ctx: TableContext, regions: string[], segments: number, quiet = false, failures = new Failures()): Promise<ReconcileReport[]> {
   const { reports, source, replicas } = await verify(ctx, regions, segments, quiet);
   const generation = await ctx.generation();
   const out: ReconcileReport[] = [];
@@ -40,11 +42,23 @@ export async function reconcile(ctx: TableContext, regions: string[], segments: 
         rules: ctx.rules(),
       });
       countSync(report, result);
+      const error = syncError(result);
+      if (error) failures.add(r.region, keys, error);
     });
     out.push(report);
   }
   return out;
 }
+
+/** Why an item's sync failed, or undefined when it did not: the write's error, or the undo's. */
+export function syncError(result: SyncResult): string | undefined {
+  if (result.outcome.status === 'failed') return result.outcome.error;
+  if (result.undo === 'failed') return 'written into an empty slot, but the source item was deleted meanwhile and removing it again failed: run reconcile again';
+  return undefined;
+}
+
+export const renderReconcile = (regions: ReconcileReport[]) =>
+  regions.map((r) => `${r.region}: repaired ${r.repaired}, left to live replication ${r.skipped}, deletions kept ${r.undone}, failed ${r.failed}`).join('\n');
 
 /** A strongly consistent read of the source item. */
 export async function readSourceItem(ctx: TableContext, keys: SdkItem): Promise<SdkItem | undefined> {

@@ -49,3 +49,6 @@ export function renderReview(r: ReviewReport): string {
   for (const u of r.unreachable) lines.push(`  ${u.region} did not answer: ${u.error}`);
   return lines.join('\n');
 }
+
+/** The command's fields of the JSON envelope (entries' keys are DynamoDB JSON already). */
+export const reviewFields = (r: ReviewReport) => ({ entries: r.entries, unreachable: r.unreachable, cleared: r.cleared });

@@ -1,3 +1,4 @@
+import { EventItem, keyJson } from '../handlers/attribute-values';
 import { TableContext } from './context';
 import { Progress } from './progress';
 import { diffSnapshots, inSync, scanSnapshot, Snapshot } from './snapshot';
@@ -10,7 +11,11 @@ export interface RegionReport {
   readonly extra: string[];
   readonly different: string[];
   readonly inSync: boolean;
+  /** The first keys of each kind, as DynamoDB JSON (what `aws dynamodb get-item --key` takes). */
+  readonly sample: { missing: EventItem[]; extra: EventItem[]; different: EventItem[] };
 }
+
+export const SAMPLE = 10;
 
 /** Scans the source and each replica in parallel segments and compares them (cli/snapshot.ts). */
 export async function verify(ctx: TableContext, regions: string[], segments: number, quiet = false): Promise<{ reports: RegionReport[]; source: Snapshot; replicas: Map<string, Snapshot> }> {
@@ -23,26 +28,28 @@ export async function verify(ctx: TableContext, regions: string[], segments: num
   const reports = regions.map((region) => {
     const replica = replicas.get(region)!;
     const d = diffSnapshots(source, replica);
-    return { region, sourceItems: source.states.size, replicaItems: replica.states.size, ...d, inSync: inSync(d) };
+    const json = (keys: string[], from: Snapshot) => keys.slice(0, SAMPLE).map((k) => keyJson(from.keys.get(k)!));
+    const sample = { missing: json(d.missing, source), extra: json(d.extra, replica), different: json(d.different, source) };
+    return { region, sourceItems: source.states.size, replicaItems: replica.states.size, ...d, inSync: inSync(d), sample };
   });
   return { reports, source, replicas };
 }
 
 /** Counts and a sample of keys, never values. */
-export function renderVerify(table: string, reports: RegionReport[], sample = 10): string {
+export function renderVerify(table: string, reports: RegionReport[]): string {
   const lines = [`${table}: source ${reports[0]?.sourceItems ?? 0} items`];
   for (const r of reports) {
     lines.push(`  ${r.region}: ${r.replicaItems} items, ${r.missing.length} missing, ${r.extra.length} extra, ${r.different.length} different -> ${r.inSync ? 'in sync' : 'OUT OF SYNC'}`);
-    for (const [kind, keys] of [['missing', r.missing], ['extra', r.extra], ['different', r.different]] as const) {
-      if (keys.length) lines.push(`    ${kind}: ${keys.slice(0, sample).join(' ')}${keys.length > sample ? ` (+${keys.length - sample} more)` : ''}`);
+    for (const kind of ['missing', 'extra', 'different'] as const) {
+      const total = r[kind].length;
+      if (total) lines.push(`    ${kind}: ${r.sample[kind].map((k) => JSON.stringify(k)).join(' ')}${total > r.sample[kind].length ? ` (+${total - r.sample[kind].length} more)` : ''}`);
     }
   }
   return lines.join('\n');
 }
 
-export const verifyJson = (table: string, reports: RegionReport[], sample = 10) =>
-  JSON.stringify(
-    { table, inSync: reports.every((r) => r.inSync), regions: reports.map((r) => ({ ...r, missing: r.missing.length, extra: r.extra.length, different: r.different.length, sample: { missing: r.missing.slice(0, sample), extra: r.extra.slice(0, sample), different: r.different.slice(0, sample) } })) },
-    null,
-    2,
-  );
+/** The command's fields of the JSON envelope: counts per region and the sample of keys. */
+export const verifyFields = (reports: RegionReport[]) => ({
+  inSync: reports.every((r) => r.inSync),
+  regions: reports.map((r) => ({ region: r.region, sourceItems: r.sourceItems, replicaItems: r.replicaItems, inSync: r.inSync, missing: r.missing.length, extra: r.extra.length, different: r.different.length, sample: r.sample })),
+});

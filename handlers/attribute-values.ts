@@ -84,3 +84,12 @@ export function digest(item: AnyItem | undefined): string {
 export function keyText(keys: AnyItem): string {
   return canonicalItem(keys);
 }
+
+/**
+ * An item's key in DynamoDB JSON ({"pk":{"S":"a"}}, binaries in base64): what `aws dynamodb
+ * get-item --key` takes, so logs and reports print keys people can paste. Never holds values.
+ */
+export function keyJson(keys: AnyItem): EventItem {
+  const b64 = (b: string | Uint8Array) => (typeof b === 'string' ? b : Buffer.from(b).toString('base64'));
+  return Object.fromEntries(Object.entries(keys).map(([n, v]) => [n, v.B !== undefined ? { B: b64(v.B) } : (v as EventValue)]));
+}

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { cli } from '../../cli/main';
 import { startLocalLambdaApi } from '../../local/lambda-api';
 import { startLocalSqs } from '../../local/sqs';
 import { localEndpoint } from '../support/setup';
 import { A, B, C, deployed } from './deployed';
+import { cliCode } from './support';
 
 describe('ddb-replicator failover --unplanned, rejoin and review from the command line (DynamoDB Local, local links)', function () {
   this.timeout(180_000);
@@ -13,7 +13,7 @@ describe('ddb-replicator failover --unplanned, rejoin and review from the comman
     const api = await startLocalLambdaApi(() => t.deployment.links);
     const sqs = await startLocalSqs();
     let text = '';
-    const run = (...args: string[]) => cli([...args, '--dir', t.dir, '--stack', 'test', '--endpoint', localEndpoint()], { out: (o) => (text = o), quiet: true });
+    const run = (...args: string[]) => cliCode([...args, '--dir', t.dir, '--stack', 'test', '--endpoint', localEndpoint()], (o) => (text = o));
     const fast = ['--lambda-endpoint', api.endpoint, '--sqs-endpoint', sqs.endpoint, '--fence-cache-seconds', '0', '--clock-margin-seconds', '0'];
     try {
       await t.put(A, 'a', 1);
@@ -36,7 +36,7 @@ describe('ddb-replicator failover --unplanned, rejoin and review from the comman
       await assert.rejects(run('rejoin'), /rejoin needs --region REGION: one of/);
       assert.equal(await run('rejoin', '--region', B, '--json'), 0, text);
       const back = JSON.parse(text);
-      assert.deepEqual(Object.keys(back).sort(), ['differences', 'fence', 'generation', 'primary', 'reconciled', 'region', 'strays', 'table']);
+      assert.deepEqual(Object.keys(back).sort(), ['command', 'differences', 'exitCode', 'failures', 'fence', 'generation', 'ok', 'primary', 'reconciled', 'region', 'strays', 'table']);
       assert.deepEqual([back.region, back.primary, back.generation, back.differences, back.fence, back.reconciled.failed], [B, C, 3, 1, 'raised', 0]);
       assert.ok(back.reconciled.repaired >= 1, text);
       assert.deepEqual([await t.get(B, 'b-only'), (await t.fence(B))?.rejoined], [undefined, 3]);
@@ -49,7 +49,7 @@ describe('ddb-replicator failover --unplanned, rejoin and review from the comman
       assert.match(text, / {2}rejoin-diff +eu-west-1 -> ap-southeast-2 +key \{"pk":\{"S":"b-only"\}\}/);
       assert.equal(await run('review', '--json'), 1, text);
       const listed = JSON.parse(text);
-      assert.deepEqual([Object.keys(listed).sort(), listed.unreachable, listed.cleared], [['cleared', 'entries', 'table', 'unreachable'], [], 0]);
+      assert.deepEqual([Object.keys(listed).sort(), listed.unreachable, listed.cleared], [['cleared', 'command', 'entries', 'exitCode', 'failures', 'ok', 'table', 'unreachable'], [], 0]);
       assert.ok(listed.entries.some((e: { kind: string; key: unknown; region: string; target: string }) => e.kind === 'rejoin-diff' && e.region === B && e.target === C && JSON.stringify(e.key) === '{"pk":{"S":"b-only"}}'));
       assert.ok(listed.entries.every((e: { kind: string; id: string; recordedAt: number }) => ['rejoin-diff', 'stray'].includes(e.kind) && e.id && e.recordedAt > 0), text);
       assert.ok(!text.includes('"v"'), 'never values');

@@ -3,13 +3,13 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { atCurrentPrimary } from '../../cli/context';
 import { failover } from '../../cli/failover';
-import { cli } from '../../cli/main';
 import { rejoin } from '../../cli/rejoin';
 import { review } from '../../cli/review';
 import { startLocalLambdaApi } from '../../local/lambda-api';
 import { startLocalSqs } from '../../local/sqs';
 import { localEndpoint } from '../support/setup';
 import { A, B, C, deployed, deps, options } from './deployed';
+import { cliCode } from './support';
 
 /** The deployment's mappings, recording each switch (region, on or off, when) and running `before` first. */
 function watchedMappings(t: Awaited<ReturnType<typeof deployed>>, before?: (region: string, enabled: boolean) => Promise<void>) {
@@ -179,7 +179,7 @@ describe('ddb-replicator failover, rejoin and review (DynamoDB Local, local link
       await t.put(A, 'a', 1);
       await t.deployment.waitForIdle();
       let text = '';
-      const run = (...args: string[]) => cli([...args, '--dir', t.dir, '--stack', 'test', '--endpoint', localEndpoint()], { out: (o) => (text = o), quiet: true });
+      const run = (...args: string[]) => cliCode([...args, '--dir', t.dir, '--stack', 'test', '--endpoint', localEndpoint()], (o) => (text = o));
       const code = await run('failover', '--to', B, '--lambda-endpoint', api.endpoint, '--sqs-endpoint', sqsServer.endpoint, '--fence-cache-seconds', '0', '--clock-margin-seconds', '0', '--json');
       assert.equal(code, 0, text);
       const report = JSON.parse(text);

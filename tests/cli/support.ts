@@ -16,13 +16,35 @@ export function project(table = uniqueName('Ops')) {
   return {
     dir,
     table,
-    run: async (...args: string[]) => {
-      let text = '';
-      const code = await cli([...args, '--dir', dir, '--stack', 'test', '--endpoint', localEndpoint()], { out: (t) => (text += t), quiet: true });
-      return { code, text };
-    },
+    /** Runs a command; exit code 2 (a usage or configuration problem) rejects with its one error line. */
+    run: (...args: string[]) => runCli([...args, '--dir', dir, '--stack', 'test', '--endpoint', localEndpoint()]),
+    /** Runs a command and returns what it printed, whatever its exit code. */
+    exec: (...args: string[]) => execCli([...args, '--dir', dir, '--stack', 'test', '--endpoint', localEndpoint()]),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** Runs cli() and collects stdout (`text`) and stderr (`err`). */
+export async function execCli(argv: string[]): Promise<{ code: number; text: string; err: string }> {
+  let text = '';
+  let err = '';
+  const code = await cli(argv, { out: (t) => (text += t), err: (t) => (err += `${t}\n`), quiet: true });
+  return { code, text, err };
+}
+
+/** As execCli, but exit code 2 rejects with the error line, as a usage or configuration problem. */
+export async function runCli(argv: string[]): Promise<{ code: number; text: string }> {
+  const { code, text, err } = await execCli(argv);
+  if (code === 2) throw new Error(err.trim() || text);
+  return { code, text };
+}
+
+/** cli() as its exit code, stdout given to `out`; exit code 2 rejects with the error line. */
+export async function cliCode(argv: string[], out: (text: string) => void): Promise<number> {
+  const { code, text, err } = await execCli(argv);
+  out(text);
+  if (code === 2) throw new Error(err.trim() || text);
+  return code;
 }
 
 /** Creates a table in a region; `stream` enables NEW_AND_OLD_IMAGES (later, with UpdateTable, if asked). */

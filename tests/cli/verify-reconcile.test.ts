@@ -27,9 +27,9 @@ describe('ddb-replicator verify and reconcile (DynamoDB Local)', function () {
       const drift = await p.run('verify');
       assert.equal(drift.code, 1);
       assert.match(drift.text, /eu-west-1: 50 items, 1 missing, 1 extra, 1 different -> OUT OF SYNC/);
-      assert.match(drift.text, /missing: \{"pk":S"item-00001"\}/);
-      assert.match(drift.text, /extra: \{"pk":S"stray"\}/);
-      assert.match(drift.text, /different: \{"pk":S"item-00002"\}/);
+      assert.match(drift.text, /missing: \{"pk":\{"S":"item-00001"\}\}/);
+      assert.match(drift.text, /extra: \{"pk":\{"S":"stray"\}\}/);
+      assert.match(drift.text, /different: \{"pk":\{"S":"item-00002"\}\}/);
       assert.ok(!drift.text.includes('secret-value'));
       const json = JSON.parse((await p.run('verify', '--json', '--region', 'eu-west-1')).text);
       assert.deepEqual([json.inSync, json.regions[0].missing, json.regions[0].extra, json.regions[0].different], [false, 1, 1, 1]);
@@ -129,9 +129,10 @@ describe('ddb-replicator verify and reconcile (DynamoDB Local)', function () {
     try {
       await assert.rejects(p.run('verify', '--segments', '0'), /--segments is "0": use a whole number from 1 to 1000/);
       await assert.rejects(p.run('verify', '--region', 'ap-south-1'), /--region ap-south-1 is not a replica region of .*: use one of eu-west-1/);
-      await assert.rejects(p.run('verify', '--to', 'eu-west-1'), /--to is not an option of verify/);
+      await assert.rejects(p.run('verify', '--to', 'eu-west-1'), /^Error: ddb-replicator verify: unknown option '--to': see ddb-replicator verify --help$/);
       await assert.rejects(p.run('backfill'), /backfill needs --to REGION: one of eu-west-1/);
-      await assert.rejects(p.run('frobnicate'), /unknown command "frobnicate"/);
+      await assert.rejects(p.run('backfill', '--to', 'us-east-1'), /--to us-east-1: us-east-1 is the primary of .*; use a replica region: eu-west-1$/);
+      await assert.rejects(p.run('frobnicate'), /^Error: ddb-replicator: unknown command 'frobnicate': see ddb-replicator --help$/);
       assert.match((await p.run('backfill', '--help')).text, /Usage: ddb-replicator backfill --to REGION/);
     } finally {
       p.remove();
