@@ -5,9 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { diffSnapshots, inSync, scanSnapshot } from '../cli/snapshot';
 import { startDynamoDbLocal, useLocalEndpoint } from './dynamodb-local';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { writeFileSync } from 'node:fs';
-import { localStatusFile } from '../cli/status';
-import type { EmulatorStats } from './esm/emulator';
+import { startStatusPublisher } from './status-publisher';
 import { settingsFromModel, startLocalReplication } from './pipeline';
 import { SqsDestination, startLocalSqs } from './sqs';
 import { percentile, ReplicationStats } from './replication-stats';
@@ -120,8 +118,9 @@ export async function main(opts: MainOptions, out: NodeJS.WritableStream = proce
     const dlq = await SqsDestination.create(sqs, linkNames(table.name, table.primaryRegion, firstLink!.slot).queueName);
     const replication = await startReplication(table, endpoint, clientFor, log, dlq);
     cleanups.push(() => replication.stop());
-    const statusTimer = setInterval(() => writeStatus(table.name, replication.emulator.stats), 1000);
-    cleanups.push(() => clearInterval(statusTimer));
+    // Live figures for `ddb-replicator status --endpoint`, in the state table (local/status-publisher.ts).
+    const status = startStatusPublisher({ client: clientFor(table.primaryRegion), table, slot: firstLink!.slot, emulator: replication.emulator, targets: replication.stats, dlq: { sqs, queueUrl: dlq.queueUrl, endpoint: sqsServer.endpoint }, log });
+    cleanups.push(() => status.stop());
     print(`On-failure queue (local SQS): ${dlq.queueUrl}`);
     print(`Stack ${opts.stack}, table ${table.name}: ${table.primaryRegion} (source, stream NEW_AND_OLD_IMAGES) -> ${table.replicaRegions.join(', ')}`);
     print(`Handler and emulator logs: .ddb-replicator/local.log\n`);
@@ -257,11 +256,6 @@ async function watch(t: TableModel, endpoint: string, stats: ReplicationStats, p
   }, 1000);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   clearInterval(timer);
-}
-
-/** Keeps the emulator's figures where `ddb-replicator status --endpoint` reads them. */
-function writeStatus(table: string, emulator: EmulatorStats): void {
-  writeFileSync(localStatusFile(process.cwd(), table), JSON.stringify({ updatedAt: new Date().toISOString(), emulator }));
 }
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms)} ms`);
