@@ -1,13 +1,9 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { SdkItem } from '../handlers/attribute-values';
-import { mapLimit } from '../handlers/concurrency';
-import { syncItem } from '../handlers/repair';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { FailedItem, freshSegment, Persister, processedItems, runSegment, SegmentEnd, SegmentState } from '../handlers/backfill-segment';
+import { RateLimiter } from '../handlers/rate-limit';
 import { CliError, TableContext } from './context';
 import { Progress } from './progress';
-import { RateLimiter, readUnits, writeUnits } from './rate-limit';
-import { countSync, readSourceItem } from './reconcile';
-import { parallelScan } from './scan';
 
 export interface BackfillOptions {
   readonly region: string;
@@ -15,110 +11,156 @@ export interface BackfillOptions {
   /** Read and write capacity units per second this run may use; undefined for no limit. */
   readonly readUnitsPerSecond?: number;
   readonly writeUnitsPerSecond?: number;
-  /** Items per scan page, so checkpoints (one per page) come more often; default 1 MB pages. */
+  /** Items per scan page; default DynamoDB's 1 MB pages. */
   readonly pageSize?: number;
   readonly checkpointFile: string;
+  /** Forget the checkpoint and start over. */
+  readonly restart?: boolean;
+  /** Ctrl-C: no new page or item; returns once the writes in flight settle, checkpoint saved. */
   readonly signal?: AbortSignal;
   readonly quiet?: boolean;
 }
 
 interface Checkpoint {
+  version: 2;
   table: string;
   region: string;
-  segments: number;
-  /** Per segment: the last key done, or true when the segment is finished. */
-  positions: (SdkItem | true | null)[];
-  copied: number;
-  skipped: number;
-  undone: number;
-  failed: number;
+  segments: SegmentState[];
 }
 
-export type BackfillReport = Omit<Checkpoint, 'positions'> & { resumed: boolean; completed: boolean };
+/** The one shape of `backfill --json` (README, "backfill"); `renderBackfill` prints the same facts. */
+export interface BackfillReport {
+  readonly table: string;
+  readonly region: string;
+  /** Every segment scanned to its end and no item failed. */
+  readonly completed: boolean;
+  /** Stopped before the end (Ctrl-C, or too many failed items in a segment); rerun to resume. */
+  readonly stopped: boolean;
+  readonly resumed: boolean;
+  /** Totals since the checkpoint was started. */
+  readonly copied: number;
+  readonly skipped: number;
+  readonly undone: number;
+  readonly failed: number;
+  /** Items this run dealt with (failed items retried included). */
+  readonly processedThisRun: number;
+  /** Keys (DynamoDB JSON) and errors of the items that failed; a rerun retries them. */
+  readonly failedItems: FailedItem[];
+  /** Set when a segment stopped because too many of its items failed. */
+  readonly problem?: string;
+}
+
+/** Reports and checkpoints save every item; a file a few times a second is enough for a crash. */
+const SAVE_EVERY_MS = 250;
 
 /**
  * Copies the source's existing items into a replica with a parallel scan, through the same
- * conditional apply as replication: an item that replication already wrote is never overwritten,
- * and a backfilled item is superseded by any later change. Progress is checkpointed after every
- * page, so a crash or Ctrl-C resumes where it stopped.
+ * conditional apply as replication (handlers/backfill-segment.ts): an item replication already
+ * wrote is never overwritten. Progress is checkpointed per item, so a rerun after a crash or Ctrl-C
+ * redoes nothing finished, and retries the items that failed.
  */
 export async function backfill(ctx: TableContext, opts: BackfillOptions): Promise<BackfillReport> {
+  if (opts.restart) rmSync(opts.checkpointFile, { force: true });
   const checkpoint = loadCheckpoint(opts, ctx.table.name);
-  const resumed = checkpoint.positions.some((p) => p !== null);
+  const resumed = checkpoint.segments.some((s) => s.finished || s.after || processedItems(s) > 0);
   const generation = await ctx.generation();
   const source = ctx.client(ctx.table.primaryRegion);
-  const replica = ctx.client(opts.region);
   const reads = new RateLimiter(opts.readUnitsPerSecond);
   const writes = new RateLimiter(opts.writeUnitsPerSecond);
   const { Table } = await source.send(new DescribeTableCommand({ TableName: ctx.table.name }));
   const progress = new Progress(`backfill ${ctx.table.name} -> ${opts.region}:`, Table?.ItemCount, process.stderr, opts.quiet);
-  progress.add(checkpoint.copied + checkpoint.skipped + checkpoint.undone + checkpoint.failed);
-
-  await parallelScan(
-    source,
-    ctx.table.name,
-    opts.segments,
-    async (page) => {
-      if (opts.signal?.aborted) throw new Aborted();
-      await reads.take(readUnits(page.bytes));
-      await mapLimit(page.items, 16, async (item) => {
-        const keys = Object.fromEntries(ctx.keyNames.map((k) => [k, item[k]!]));
-        await writes.take(writeUnits(Buffer.byteLength(JSON.stringify(item))));
-        const result = await syncItem({
-          mode: 'backfill',
-          replica,
-          target: { region: opts.region, tableName: ctx.table.name },
-          keys,
-          scanned: item,
-          readSource: () => readSourceItem(ctx, keys),
-          generation,
-          rules: ctx.rules(),
-        });
-        const counts = { repaired: 0, skipped: 0, undone: 0, failed: 0 };
-        countSync(counts, result);
-        checkpoint.copied += counts.repaired;
-        checkpoint.skipped += counts.skipped;
-        checkpoint.undone += counts.undone;
-        checkpoint.failed += counts.failed;
-      });
-      checkpoint.positions[page.segment] = page.lastKey ?? true;
-      saveCheckpoint(opts.checkpointFile, checkpoint);
-      progress.add(page.items.length);
-    },
-    (segment) => {
-      const p = checkpoint.positions[segment];
-      return p === true ? 'done' : (p ?? undefined);
-    },
-    opts.pageSize,
-  ).catch((err) => {
-    if (!(err instanceof Aborted)) throw err;
-  });
+  const before = checkpoint.segments.reduce((n, s) => n + processedItems(s), 0);
+  progress.add(before);
+  let processedThisRun = 0;
+  const persister = new Persister(async () => saveCheckpoint(opts.checkpointFile, checkpoint), SAVE_EVERY_MS);
+  // A segment that throws (the source unreachable) stops the others too, each at an item boundary.
+  const failing = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, failing.signal]) : failing.signal;
+  const runs = await Promise.allSettled(
+    checkpoint.segments.map((state, segment) =>
+      runSegment({
+        source,
+        replica: ctx.client(opts.region),
+        tableName: ctx.table.name,
+        target: { region: opts.region, tableName: ctx.table.name },
+        keyNames: ctx.keyNames,
+        segment,
+        totalSegments: opts.segments,
+        generation,
+        rules: () => ctx.rules(),
+        state,
+        changed: persister.changed,
+        signal,
+        pageSize: opts.pageSize,
+        reads,
+        writes,
+        onItem: () => {
+          processedThisRun++;
+          progress.add(1);
+        },
+      }).catch((err) => {
+        failing.abort();
+        throw err;
+      }),
+    ),
+  );
+  await persister.flush();
   progress.finish();
-  const { positions, ...counts } = checkpoint;
-  return { ...counts, resumed, completed: positions.every((p) => p === true) };
+  const error = runs.find((r) => r.status === 'rejected');
+  if (error) throw error.reason;
+  const ends = runs.map((r) => (r as PromiseFulfilledResult<SegmentEnd>).value);
+  const failedItems = checkpoint.segments.flatMap((s) => s.failures);
+  const sum = (f: (s: SegmentState) => number) => checkpoint.segments.reduce((n, s) => n + f(s), 0);
+  const crowded = ends.findIndex((e) => e === 'too-many-failures');
+  return {
+    table: ctx.table.name,
+    region: opts.region,
+    completed: ends.every((e) => e === 'finished') && failedItems.length === 0,
+    stopped: ends.some((e) => e !== 'finished'),
+    resumed,
+    copied: sum((s) => s.copied),
+    skipped: sum((s) => s.skipped),
+    undone: sum((s) => s.undone),
+    failed: failedItems.length,
+    processedThisRun,
+    failedItems,
+    ...(crowded >= 0 && { problem: `segment ${crowded} stopped after ${checkpoint.segments[crowded]!.failures.length} failed items: fix their cause (below), then rerun` }),
+  };
 }
 
-class Aborted extends Error {}
+/** Exit code: 0 only when complete; 1 while items failed or the run stopped early. */
+export const backfillExitCode = (r: BackfillReport) => (r.completed ? 0 : 1);
+
+export function renderBackfill(r: BackfillReport): string {
+  const state = r.completed ? 'backfill complete' : r.stopped ? 'backfill stopped; rerun the same command to resume' : 'backfill incomplete: items failed; rerun the same command to retry them';
+  const lines = [`${state}${r.resumed ? ' (resumed)' : ''}: copied ${r.copied}, already replicated ${r.skipped}, deletions kept ${r.undone}, failed ${r.failed}`];
+  if (r.problem) lines.push(r.problem);
+  for (const f of r.failedItems.slice(0, 20)) lines.push(`  failed ${JSON.stringify(f.key)}: ${f.error}`);
+  if (r.failedItems.length > 20) lines.push(`  ... and ${r.failedItems.length - 20} more (--json lists them all)`);
+  return lines.join('\n');
+}
 
 function loadCheckpoint(opts: BackfillOptions, table: string): Checkpoint {
-  const fresh: Checkpoint = { table, region: opts.region, segments: opts.segments, positions: Array(opts.segments).fill(null), copied: 0, skipped: 0, undone: 0, failed: 0 };
+  const fresh: Checkpoint = { version: 2, table, region: opts.region, segments: Array.from({ length: opts.segments }, freshSegment) };
   if (!existsSync(opts.checkpointFile)) return fresh;
-  let saved: Checkpoint;
+  let saved: Checkpoint & { positions?: unknown[]; failed?: number };
   try {
-    saved = JSON.parse(readFileSync(opts.checkpointFile, 'utf8'), (_k, v) => (v && typeof v === 'object' && '$binary' in v ? Buffer.from(v.$binary, 'base64') : v));
+    saved = JSON.parse(readFileSync(opts.checkpointFile, 'utf8'));
   } catch (err) {
-    throw new CliError(`checkpoint ${opts.checkpointFile} is unreadable (${(err as Error).message}): delete it to start over`);
+    throw new CliError(`checkpoint ${opts.checkpointFile} is unreadable (${(err as Error).message}): rerun with --restart to start over`);
   }
-  if (saved.table !== table || saved.region !== opts.region || saved.segments !== opts.segments) {
+  const count = saved.segments?.length ?? saved.positions?.length;
+  if (saved.table !== table || saved.region !== opts.region || count !== opts.segments) {
     throw new CliError(
-      `checkpoint ${opts.checkpointFile} is for ${saved.table} -> ${saved.region} with ${saved.segments} segments: resume with the same --table, --to and --segments, or use another --checkpoint`,
+      `checkpoint ${opts.checkpointFile} is for ${saved.table} -> ${saved.region} with ${count} segments: resume with the same --table, --to and --segments, use another --checkpoint, or --restart`,
     );
   }
+  if (saved.version !== 2) throw new CliError(`checkpoint ${opts.checkpointFile} was written by an older ddb-replicator that kept no failed keys: rerun with --restart`);
   return saved;
 }
 
 /** Write then rename, so a crash never leaves half a checkpoint. */
 function saveCheckpoint(path: string, c: Checkpoint): void {
-  writeFileSync(`${path}.tmp`, JSON.stringify(c, (_k, v) => (v instanceof Uint8Array ? { $binary: Buffer.from(v).toString('base64') } : v)));
+  writeFileSync(`${path}.tmp`, JSON.stringify(c));
   renameSync(`${path}.tmp`, path);
 }

@@ -7,12 +7,14 @@ export class RateLimiter {
     this.tokens = perSecond ?? 0;
   }
 
-  async take(n: number): Promise<void> {
+  /** Resolves early, taking nothing, once `signal` aborts: a stopping run must not sit in a wait. */
+  async take(n: number, signal?: AbortSignal): Promise<void> {
     const rate = this.perSecond;
     if (!rate) return;
     // A request larger than one second's budget waits for a full bucket, then goes into debt.
     const need = Math.min(n, rate);
     for (;;) {
+      if (signal?.aborted) return;
       const now = Date.now();
       this.tokens = Math.min(rate, this.tokens + ((now - this.last) / 1000) * rate);
       this.last = now;
@@ -20,11 +22,19 @@ export class RateLimiter {
         this.tokens -= n;
         return;
       }
-      await new Promise((r) => setTimeout(r, Math.ceil(((need - this.tokens) / rate) * 1000)));
+      await sleep(Math.ceil(((need - this.tokens) / rate) * 1000), signal);
     }
   }
 }
 
-/** DynamoDB capacity units: 1 KB per write unit, 4 KB per (strongly consistent) read unit. */
-export const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
-export const readUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
