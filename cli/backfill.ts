@@ -124,20 +124,18 @@ export async function backfill(ctx: TableContext, opts: BackfillOptions): Promis
     failed: failedItems.length,
     processedThisRun,
     failedItems,
-    ...(crowded >= 0 && { problem: `segment ${crowded} stopped after ${checkpoint.segments[crowded]!.failures.length} failed items: fix their cause (below), then rerun` }),
+    ...(crowded >= 0 && { problem: `segment ${crowded} stopped after ${checkpoint.segments[crowded]!.failures.length} failed items: fix their cause (the errors listed), then rerun` }),
   };
 }
 
 /** Exit code: 0 only when complete; 1 while items failed or the run stopped early. */
 export const backfillExitCode = (r: BackfillReport) => (r.completed ? 0 : 1);
 
+/** The summary lines; the failed items are listed by the command frame (cli/command.ts), with their keys. */
 export function renderBackfill(r: BackfillReport): string {
   const state = r.completed ? 'backfill complete' : r.stopped ? 'backfill stopped; rerun the same command to resume' : 'backfill incomplete: items failed; rerun the same command to retry them';
-  const lines = [`${state}${r.resumed ? ' (resumed)' : ''}: copied ${r.copied}, already replicated ${r.skipped}, deletions kept ${r.undone}, failed ${r.failed}`];
-  if (r.problem) lines.push(r.problem);
-  for (const f of r.failedItems.slice(0, 20)) lines.push(`  failed ${JSON.stringify(f.key)}: ${f.error}`);
-  if (r.failedItems.length > 20) lines.push(`  ... and ${r.failedItems.length - 20} more (--json lists them all)`);
-  return lines.join('\n');
+  const line = `${state}${r.resumed ? ' (resumed)' : ''}: copied ${r.copied}, already replicated ${r.skipped}, deletions kept ${r.undone}, failed ${r.failed}`;
+  return r.problem ? `${line}\n${r.problem}` : line;
 }
 
 function loadCheckpoint(opts: BackfillOptions, table: string): Checkpoint {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { backfill } from '../backfill';
+import { backfill, backfillExitCode, renderBackfill } from '../backfill';
 import { CommonOptions, intOption, prose, Session, tableAction, tableCommand } from '../command';
 import { CliError, replicaRegionsOf } from '../context';
 
@@ -11,6 +11,7 @@ interface BackfillFlags extends CommonOptions {
   writeUnits?: number;
   pageSize?: number;
   checkpoint?: string;
+  restart?: boolean;
 }
 
 export function backfillCommand(parent: Command, session: Session): void {
@@ -20,13 +21,16 @@ export function backfillCommand(parent: Command, session: Session): void {
     .description(
       prose(`Copies the source's existing items into the replica in REGION with a parallel scan and the same
 conditional apply as replication: an item replication already wrote is never overwritten, so it is
-safe beside live replication. Checkpointed after every page: rerun the same command to resume.`),
+safe beside live replication. Progress is checkpointed per item: after a crash or Ctrl-C (which
+starts nothing new and waits only for the writes in flight), rerun the same command to resume; it
+also retries the items that failed. It reports complete only when every item is copied.`),
     )
     .option('--to <region>', 'replica region to fill (required)')
     .addOption(intOption('--read-units <n>', 'read capacity units per second to use at most (default: no limit)', 1, 1_000_000))
     .addOption(intOption('--write-units <n>', 'write capacity units per second to use at most (default: no limit)', 1, 1_000_000))
-    .addOption(intOption('--page-size <n>', 'items per scan page; progress is checkpointed after each page (default: 1 MB pages)', 1, 100_000))
+    .addOption(intOption('--page-size <n>', 'items per scan page (default: 1 MB pages)', 1, 100_000))
     .option('--checkpoint <file>', 'where progress is kept (default .ddb-replicator/backfill-TABLE-REGION.json)')
+    .option('--restart', 'forget the checkpoint and start over')
     .action(
       tableAction(session, 'backfill', async (ctx, opts: BackfillFlags) => {
         if (!opts.to) throw new CliError(`backfill needs --to REGION: one of ${ctx.table.replicaRegions.join(', ')}`);
@@ -40,12 +44,12 @@ safe beside live replication. Checkpointed after every page: rerun the same comm
           writeUnitsPerSecond: opts.writeUnits,
           pageSize: opts.pageSize,
           checkpointFile,
+          restart: opts.restart,
           signal: session.io.signal,
           quiet: session.io.quiet || opts.json,
         });
-        const text = `${report.completed ? 'backfill complete' : 'backfill stopped; rerun the same command to resume'}${report.resumed ? ' (resumed)' : ''}: copied ${report.copied}, already replicated ${report.skipped}, deletions kept ${report.undone}, failed ${report.failed}`;
-        const { table: _t, ...fields } = report;
-        return { exitCode: report.completed && report.failed === 0 ? 0 : 1, text, fields: { ...fields, region } };
+        const { table: _t, failedItems, ...fields } = report;
+        return { exitCode: backfillExitCode(report), text: renderBackfill(report), fields, failures: failedItems.map((f) => ({ region: region!, ...f })) };
       }),
     );
 }
