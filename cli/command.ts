@@ -84,6 +84,7 @@ export function tableAction<O extends CommonOptions>(session: Session, name: str
     const { io } = session;
     session.hints = { ...session.hints, endpoint: opts.endpoint, ...endpointsOf(opts) };
     const ctx0 = tableContext({ stack: opts.stack, table: opts.table, endpoint: opts.endpoint, projectDir: opts.dir ? resolve(opts.dir) : (io.projectDir ?? resolve(__dirname, '..')) });
+    session.hints.table = ctx0.table.name;
     let ctx = ctx0;
     try {
       if (!configured) {
@@ -125,8 +126,8 @@ function withFailures(o: Outcome): string {
 }
 
 /** Commands that read DLQs: locally, SQS is not at the DynamoDB endpoint. */
-export function requireSqsEndpoint(command: string, opts: { endpoint?: string; sqsEndpoint?: string }): void {
+export function requireSqsEndpoint(opts: { endpoint?: string; sqsEndpoint?: string }): void {
   if (opts.endpoint && !opts.sqsEndpoint) {
-    throw new CliError(`${command} --endpoint is a local run, whose DLQs are on a local SQS server: add --sqs-endpoint URL (npm start prints it)`);
+    throw new CliError(`--endpoint is a local run, whose DLQs are on a local SQS server: add --sqs-endpoint URL (npm start prints it)`);
   }
 }

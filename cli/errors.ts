@@ -9,6 +9,7 @@ export class CliError extends Error {
 /** What the endpoint flags said, so an unreachable endpoint can be named. */
 export interface ErrorHints {
   command?: string;
+  table?: string;
   endpoint?: string;
   sqsEndpoint?: string;
   lambdaEndpoint?: string;
@@ -24,7 +25,7 @@ export interface Classified {
 
 const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
 const CREDENTIALS = new Set(['CredentialsProviderError', 'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidSignatureException', 'ExpiredTokenException', 'ExpiredToken', 'SignatureDoesNotMatch', 'AccessDeniedException']);
-const oneLine = (s: string) => s.split('\n')[0]!.trim();
+const oneLine = (s: string) => s.split('\n')[0]!.trim().replace(/[:.]$/, '');
 
 /** Sorts any error into the one line a command prints and its exit code. */
 export function classify(err: unknown, hints: ErrorHints = {}): Classified {
@@ -46,7 +47,7 @@ export function classify(err: unknown, hints: ErrorHints = {}): Classified {
     return problem(`no usable AWS credentials (${e.name}): set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use --endpoint URL for DynamoDB Local`);
   }
   if (e.name === 'ResourceNotFoundException') {
-    return problem(`a table or queue the stack defines does not exist${e.region ? ` in ${e.region}` : ''}${hints.endpoint ? ` at ${hints.endpoint}` : ''} (${oneLine(e.message)}): deploy the stack first (pulumi up, or npm start locally)`);
+    return problem(`${hints.table ? `table ${hints.table}` : 'a table of the stack'} does not exist${e.region ? ` in ${e.region}` : ''}${hints.endpoint ? ` at ${hints.endpoint}` : ''}: deploy the stack first (pulumi up, or npm start locally)`);
   }
   return { message: `unexpected error: ${e.name ?? 'Error'}: ${oneLine(String(e.message ?? err))}; rerun with DEBUG=1 for details`, exitCode: EXIT.problem, expected: false };
 }

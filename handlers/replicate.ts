@@ -78,7 +78,7 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
       count(byRegion.get(target.region)!, item, outcome, atMs);
       if (outcome.status === 'failed') {
         failedSeqs.add(item.changes[0]!.seq);
-        log({ level: 'warn', msg: 'apply failed', region: target.region, table: target.tableName, key: item.key, seq: item.changes[0]!.seq, error: outcome.error });
+        log({ level: 'warn', msg: 'apply failed', region: target.region, table: target.tableName, key: item.keys, seq: item.changes[0]!.seq, error: outcome.error });
       }
       if (outcome.status === 'fenced') {
         for (const ch of item.changes) review.push({ seq: ch.seq, entry: { kind: 'fenced', key: item.keys, region: source, target: target.region, version: encodeVersion(ch.version), writtenAt: Math.floor(ch.createdAtMs / 1000) } });
@@ -90,7 +90,7 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
           resolution: outcome.status === 'kept' ? 'kept-replica' : 'source-wins',
           region: target.region,
           table: target.tableName,
-          key: item.key,
+          key: item.keys, // DynamoDB JSON, pasteable into aws dynamodb get-item --key
           seq: item.changes[0]!.seq,
           replicaDigest: outcome.previousDigest,
           expectedDigests: [...item.expectedBefore],

@@ -58,7 +58,7 @@ version of the old term. The old primary's unreplicated writes are found when it
           if (!opts.to) throw new CliError(`failover needs --to REGION: one of ${[ctx.table.primaryRegion, ...ctx.table.replicaRegions].join(', ')}`);
           const regions = [ctx.table.primaryRegion, ...ctx.table.replicaRegions];
           if (!regions.includes(opts.to)) throw new CliError(`--to ${opts.to} is not a region of ${ctx.table.name}: use one of ${regions.join(', ')}`);
-          if (!opts.unplanned) requireSqsEndpoint('failover', opts);
+          if (!opts.unplanned) requireSqsEndpoint(opts);
           const endpoint = (e?: string) => (e ? { endpoint: e } : {});
           const lambdas = new Map<string, LambdaClient>();
           const report = await failover(

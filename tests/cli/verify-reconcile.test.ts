@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { countSync } from '../../cli/reconcile';
 import { stateTableName } from '../../config/names';
 import { syncItem } from '../../handlers/repair';
@@ -32,12 +32,61 @@ describe('ddb-replicator verify and reconcile (DynamoDB Local)', function () {
       assert.match(drift.text, /different: \{"pk":\{"S":"item-00002"\}\}/);
       assert.ok(!drift.text.includes('secret-value'));
       const json = JSON.parse((await p.run('verify', '--json', '--region', 'eu-west-1')).text);
-      assert.deepEqual([json.inSync, json.regions[0].missing, json.regions[0].extra, json.regions[0].different], [false, 1, 1, 1]);
+      assert.deepEqual(json, {
+        command: 'verify',
+        table: p.table,
+        ok: false,
+        exitCode: 1,
+        inSync: false,
+        regions: [
+          {
+            region: 'eu-west-1',
+            sourceItems: 50,
+            replicaItems: 50,
+            inSync: false,
+            missing: 1,
+            extra: 1,
+            different: 1,
+            sample: { missing: [{ pk: { S: 'item-00001' } }], extra: [{ pk: { S: 'stray' } }], different: [{ pk: { S: 'item-00002' } }] },
+          },
+        ],
+        failures: [],
+      });
 
-      const repaired = await p.run('reconcile');
+      const repaired = await p.run('reconcile', '--json');
       assert.equal(repaired.code, 0, repaired.text);
-      assert.match(repaired.text, /eu-west-1: repaired 3,/);
+      assert.deepEqual(JSON.parse(repaired.text), { command: 'reconcile', table: p.table, ok: true, exitCode: 0, regions: [{ region: 'eu-west-1', repaired: 3, skipped: 0, undone: 0, failed: 0 }], failures: [] });
       assert.equal((await p.run('verify')).code, 0);
+    } finally {
+      p.remove();
+    }
+  });
+
+  it('reconcile lists each item it could not repair by key (DynamoDB JSON) and error, never values, and exits 1', async () => {
+    const p = project();
+    try {
+      await createTable('us-east-1', p.table, true);
+      // The replica's index wants g as a number: writing the source's string g into it fails.
+      await client('eu-west-1').send(
+        new CreateTableCommand({
+          TableName: p.table,
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'g', AttributeType: 'N' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          GlobalSecondaryIndexes: [{ IndexName: 'byG', KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      await client('us-east-1').send(new PutItemCommand({ TableName: p.table, Item: { pk: { S: 'fine' }, v: { S: 'secret-value' } } }));
+      await client('us-east-1').send(new PutItemCommand({ TableName: p.table, Item: { pk: { S: 'bad' }, g: { S: 'secret-value' } } }));
+
+      const text = await p.run('reconcile');
+      assert.equal(text.code, 1, text.text);
+      assert.match(text.text, /eu-west-1: repaired 1, left to live replication 0, deletions kept 0, failed 1\nfailed items \(key, error\):\n  eu-west-1 \{"pk":\{"S":"bad"\}\}: ValidationException: /);
+      assert.ok(!text.text.includes('secret-value'));
+
+      const json = JSON.parse((await p.run('reconcile', '--json')).text);
+      assert.deepEqual([json.ok, json.exitCode, json.failures.map((f: { region: string; key: unknown }) => [f.region, f.key])], [false, 1, [['eu-west-1', { pk: { S: 'bad' } }]]]);
+      assert.match(json.failures[0].error, /^ValidationException: /);
     } finally {
       p.remove();
     }

@@ -121,7 +121,7 @@ describe('replication handler (DynamoDB Local)', () => {
     assert.equal(h.lastBatch().targets[AP]!.conflicts, 0);
     const conflict = h.logs.find((l) => l.msg === 'conflict')!;
     assert.equal(conflict.resolution, 'source-wins');
-    assert.equal(conflict.key, '{"pk":S"u1"}');
+    assert.deepEqual(conflict.key, { pk: { S: 'u1' } });
     assert.match(String(conflict.replicaDigest), /^[0-9a-f]{16}$/);
     const allLogs = JSON.stringify(h.logs);
     assert.ok(!allLogs.includes('example.com'), 'logs hold keys and digests, never item values');
