@@ -110,7 +110,11 @@ export async function localStatus(ctx: TableContext, endpoint: string, now = Dat
   try {
     published = await readPublishedStatus(ctx.client(t.primaryRegion), t.name, t.primaryRegion, slots);
   } catch (err) {
-    if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+    const e = err as Error & { code?: string; cause?: { code?: string } };
+    const code = e.code ?? e.cause?.code;
+    // npm start's own DynamoDB Local stops with it: nothing answering there is the usual sign of a stopped pipeline.
+    if ((code && /^E[A-Z]+$/.test(code)) || e.name === 'TimeoutError') throw new CliError(`nothing answers at ${endpoint} (${code ?? e.name}): the local pipeline is not running; ${start}`);
+    if (e.name !== 'ResourceNotFoundException') throw err;
     throw new CliError(`no table ${stateTableName(t.name)} in ${t.primaryRegion} at ${endpoint}: no local pipeline of ${t.name} runs there; ${start}`);
   }
   if (published.length === 0) throw new CliError(`no local pipeline has published figures for ${t.name} at ${endpoint}: ${start}`);

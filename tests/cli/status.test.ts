@@ -13,7 +13,7 @@ import { SqsDestination, startLocalSqs } from '../../local/sqs';
 import { startStatusPublisher } from '../../local/status-publisher';
 import { client } from '../support/ddb';
 import { localEndpoint } from '../support/setup';
-import { project } from './support';
+import { execCli, project } from './support';
 
 describe('ddb-replicator status', function () {
   this.timeout(120_000);
@@ -94,6 +94,7 @@ describe('ddb-replicator status', function () {
         assert.equal(healthy.running, true);
         assert.deepEqual(healthy.problems, []);
         assert.match(renderLocalStatus(p.table, healthy), /: running\n.*live, updated [\d.]+ s ago[^]*No problems\./);
+        assert.equal((await p.exec('status')).code, 0);
 
         await client('us-east-1').send(new PutItemCommand({ TableName: p.table, Item: { pk: { S: 'poison' }, v: { N: '1' } } }));
         await replication.emulator.waitForIdle(60_000);
@@ -107,6 +108,15 @@ describe('ddb-replicator status', function () {
           `us-east-1-link${slot}: 1 failed invocation(s) in the last minute (retried; causes in .ddb-replicator/local.log)`,
         ]);
         assert.match(renderLocalStatus(p.table, r), /records delivered 0, discarded 1 \(1 on-failure message\(s\), 0 dropped\)[^]*Needs attention:\n {2}- .*1 record\(s\) discarded/);
+        // The command, pointed at the endpoint (from another directory than the pipeline's: none is involved).
+        const cmd = await p.exec('status');
+        assert.equal(cmd.code, 1, cmd.text + cmd.err);
+        assert.match(cmd.text, /1 record\(s\) discarded in 1 on-failure message\(s\), 1 in the DLQ: run `npx ddb-replicator redrive --endpoint/);
+        const json = JSON.parse((await p.exec('status', '--json')).text);
+        assert.deepEqual(Object.keys(json), ['command', 'table', 'ok', 'exitCode', 'source', 'endpoint', 'running', 'links', 'problems', 'failures']);
+        assert.deepEqual([json.command, json.ok, json.exitCode, json.source, json.running, json.problems.length], ['status', false, 1, 'local', true, 2]);
+        assert.deepEqual(Object.keys(json.links[0]).sort(), ['dlq', 'heartbeatAgeMs', 'intervalMs', 'invocations', 'iteratorAgeMs', 'link', 'maxIteratorAgeMs', 'onFailureMessages', 'pid', 'records', 'region', 'running', 'slot', 'startedAt', 'targets', 'updatedAt']);
+        assert.deepEqual(json.links[0].records, { delivered: 0, discarded: 1, dropped: 0 });
         // The same figures, read later without a heartbeat: the last known ones, said to be so.
         const stale = await localStatus(ctx, localEndpoint(), Date.now() + 30_000);
         assert.equal(stale.running, false);
@@ -119,6 +129,9 @@ describe('ddb-replicator status', function () {
       const stopped = await localStatus(ctx, localEndpoint());
       assert.equal(stopped.running, false);
       assert.match(stopped.problems[0]!, /the local pipeline is not running \(stopped [\d.]+ s ago\)/);
+      const cmd = await p.exec('status');
+      assert.equal(cmd.code, 1);
+      assert.match(cmd.text, /NOT running\n.*last known figures/);
       assert.equal(JSON.stringify(stopped).includes('"v"'), false, 'figures only, no items');
     } finally {
       ctx.close();
@@ -134,6 +147,13 @@ describe('ddb-replicator status', function () {
       const replication = await startLocalReplication({ table: { name: p.table, partitionKey: { name: 'pk', type: 'S' }, primaryRegion: 'us-east-1', replicaRegions: ['eu-west-1'] }, clientFor: client, emulator: { log: () => undefined } });
       await replication.stop();
       await assert.rejects(localStatus(ctx, localEndpoint()), /no local pipeline has published figures for .* at http/);
+      const cmd = await p.exec('status', '--json');
+      assert.equal(cmd.code, 2);
+      assert.match(JSON.parse(cmd.text).error, /no local pipeline has published figures for .*: start one with `npm start -- --watch`/);
+      // Nothing listens there, as after npm start stopped its own DynamoDB Local: one line, exit 2.
+      const dead = await execCli(['status', '--dir', p.dir, '--stack', 'test', '--endpoint', 'http://127.0.0.1:9']);
+      assert.equal(dead.code, 2);
+      assert.match(dead.err, /^ddb-replicator status: nothing answers at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\): the local pipeline is not running; start one with `npm start -- --watch`/);
     } finally {
       ctx.close();
       p.remove();
