@@ -1,12 +1,13 @@
 import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueUrlCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { keyText, SdkItem } from '../handlers/attribute-values';
+import { keyJson, keyText, SdkItem } from '../handlers/attribute-values';
 import { mapLimit } from '../handlers/concurrency';
 import { syncItem } from '../handlers/repair';
 import { linksFrom } from '../config/links';
 import type { TableModel } from '../config/model';
 import { linkNames } from '../config/names';
 import { CliError, TableContext } from './context';
+import type { Failure } from './failures';
 import { readSourceItem } from './reconcile';
 
 /** Stream records live 24 hours (DynamoDB Streams); a batch older than this cannot be re-read. */
@@ -28,11 +29,7 @@ interface BatchInfo {
 export type RedriveOutcome = 'repaired' | 'would-repair' | 'past-retention' | 'stream-gone' | 'unreadable' | 'failed';
 
 /** One item write that failed: key in DynamoDB JSON (paste into `aws dynamodb get-item --key`), never values. */
-export interface ItemFailure {
-  readonly region: string;
-  readonly key: Record<string, unknown>;
-  readonly error: string;
-}
+export type ItemFailure = Failure;
 
 export interface RedriveResult {
   readonly messageId: string;
@@ -89,7 +86,7 @@ export async function redrive(ctx: TableContext, opts: RedriveOptions): Promise<
           interrupted = true;
           break;
         }
-        const { Messages = [] } = await opts.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: HIDE_SECONDS, AttributeNames: ['All'] }));
+        const { Messages = [] } = await opts.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: HIDE_SECONDS }));
         let fresh = 0;
         for (const message of Messages) {
           const id = message.MessageId ?? '?';
@@ -101,7 +98,7 @@ export async function redrive(ctx: TableContext, opts: RedriveOptions): Promise<
             continue;
           }
           fresh++;
-          const result = await redriveOne(ctx, opts, QueueUrl, message);
+          const result: RedriveResult = { ...(await redriveOne(ctx, opts, QueueUrl, message)), message: 'hidden' };
           results.push(result);
           held.get(id)!.result = result;
           if (result.outcome !== 'repaired') continue;
@@ -146,8 +143,10 @@ async function showAgain(sqs: RedriveOptions['sqs'], held: { QueueUrl: string; R
   }
 }
 
-async function redriveOne(ctx: TableContext, opts: RedriveOptions, queueUrl: string, message: Message): Promise<RedriveResult> {
-  const base = { messageId: message.MessageId ?? '?', queueUrl, message: 'hidden' as const };
+type Found = Omit<RedriveResult, 'message'>;
+
+async function redriveOne(ctx: TableContext, opts: RedriveOptions, queueUrl: string, message: Message): Promise<Found> {
+  const base = { messageId: message.MessageId ?? '?', queueUrl };
   let info: BatchInfo;
   let condition: string | undefined;
   try {
@@ -165,7 +164,7 @@ async function redriveOne(ctx: TableContext, opts: RedriveOptions, queueUrl: str
   if (streamTable !== undefined && streamTable !== ctx.table.name) {
     return { ...base, outcome: 'unreadable', items: 0, batch, detail: `the batch is from table ${streamTable}'s stream, not ${ctx.table.name}'s: rerun with --table ${streamTable}` };
   }
-  const pastRetention = (why: string): RedriveResult => ({ ...base, outcome: 'past-retention', items: 0, batch, detail: `${range} ${why}: run \`ddb-replicator reconcile\`, then delete this message` });
+  const pastRetention = (why: string): Found => ({ ...base, outcome: 'past-retention', items: 0, batch, detail: `${range} ${why}: run \`ddb-replicator reconcile\`, then delete this message` });
   if (Date.now() - Date.parse(info.approximateArrivalOfFirstRecord) > STREAM_RETENTION_MS) return pastRetention(`arrived ${info.approximateArrivalOfFirstRecord}, past the stream's 24 h retention`);
   let keys: SdkItem[];
   try {
@@ -194,8 +193,8 @@ async function redriveOne(ctx: TableContext, opts: RedriveOptions, queueUrl: str
       generation,
       rules: ctx.rules(),
     });
-    if (result.outcome.status === 'failed') failures.push({ region, key: dynamoJsonKey(k), error: result.outcome.error });
-    else if (result.undo === 'failed') failures.push({ region, key: dynamoJsonKey(k), error: 'written, then the source item was found deleted and removing the write failed: the item stays until the next reconcile' });
+    if (result.outcome.status === 'failed') failures.push({ region, key: keyJson(k), error: result.outcome.error });
+    else if (result.undo === 'failed') failures.push({ region, key: keyJson(k), error: 'written, then the source item was found deleted and removing the write failed: the item stays until the next reconcile' });
   });
   if (failures.length === 0) return { ...base, outcome: 'repaired', items: keys.length, batch };
   const first = failures[0]!;
@@ -208,11 +207,6 @@ async function redriveOne(ctx: TableContext, opts: RedriveOptions, queueUrl: str
     failedItems: failures.length,
     failures: failures.slice(0, MAX_LISTED_FAILURES),
   };
-}
-
-/** A key as DynamoDB JSON ({"pk":{"S":"a"}}, binaries in base64). */
-function dynamoJsonKey(key: SdkItem): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(key).map(([n, v]) => [n, v.B !== undefined ? { B: Buffer.from(v.B).toString('base64') } : v]));
 }
 
 /** An error the service answered (it has an HTTP status), as opposed to one about reaching it. */
@@ -270,14 +264,16 @@ async function findQueues(sqs: RedriveOptions['sqs'], table: TableModel): Promis
 /** 0 when every message was repaired (or would be, in a dry run) and none was left unread; 1 otherwise. */
 export const redriveExitCode = (r: RedriveReport): number => (!r.interrupted && r.messages.every((m) => m.outcome === 'repaired' || m.outcome === 'would-repair') ? 0 : 1);
 
+/** Every message's failed item writes (the CLI lists them after the report, by key and error). */
+export const redriveFailures = (r: RedriveReport): Failure[] => r.messages.flatMap((m) => m.failures ?? []);
+
+/** One line per message (its outcome and reason) and a summary; the failed items are listed apart (redriveFailures). */
 export function renderRedrive(r: RedriveReport): string {
   const results = r.messages;
   const lines: string[] = [];
   if (results.length === 0) lines.push('no messages: nothing to redrive');
   for (const m of results) {
     lines.push(`${m.messageId}: ${m.outcome}${m.items ? ` (${m.items} item(s))` : ''}${m.batch?.condition ? ` [discarded: ${m.batch.condition}]` : ''}${m.detail ? ` - ${m.detail}` : ''}`);
-    for (const f of m.failures ?? []) lines.push(`    ${f.region} ${JSON.stringify(f.key)}: ${f.error}`);
-    if ((m.failedItems ?? 0) > (m.failures?.length ?? 0)) lines.push(`    ... and ${m.failedItems! - m.failures!.length} more (--json lists the first ${MAX_LISTED_FAILURES})`);
     if (m.message !== 'deleted') lines.push(`    message ${m.message === 'visible' ? 'left in the queue, visible for the next run' : `still hidden: ${m.visibilityError}`}`);
     else if (m.visibilityError) lines.push(`    ${m.visibilityError}`);
   }
