@@ -85,11 +85,11 @@ describe('ddb-replicator redrive (DynamoDB Local + local SQS)', function () {
         assert.deepEqual(await depth(dlq.queueUrl), { visible: messages, hidden: 0 }, 'a dry run leaves the messages as it found them');
         assert.match((await p.run('verify')).text, /1 missing/, 'a dry run changes nothing');
 
-        const done = await run(ctx);
-        assert.equal(redriveExitCode(done), 0);
-        assert.ok(done.messages.every((m) => m.outcome === 'repaired' && m.message === 'deleted' && m.batch?.condition === 'RetryAttemptsExhausted'));
-        assert.match(renderRedrive(done), new RegExp(`${messages} message\\(s\\): ${messages} repaired and deleted`));
       });
+      const done = await p.exec('redrive', '--sqs-endpoint', sqsServer.endpoint);
+      assert.equal(done.code, 0, done.text + done.err);
+      assert.match(done.text, /repaired \(1 item\(s\)\) \[discarded: RetryAttemptsExhausted\]/);
+      assert.match(done.text, new RegExp(`${messages} message\\(s\\): ${messages} repaired and deleted`));
       assert.equal((await p.run('verify')).code, 0);
       assert.deepEqual(await depth(dlq.queueUrl), { visible: 0, hidden: 0 });
     } finally {
@@ -142,19 +142,23 @@ describe('ddb-replicator redrive (DynamoDB Local + local SQS)', function () {
       for (const MessageBody of ['not json', '{"hello":1}', info({ approximateArrivalOfFirstRecord: '2020-01-01T00:00:00Z' }), info({ streamArn: replication.streamArn.replace(`table/${p.table}/`, 'table/Other/') })]) {
         await sqs.send(new SendMessageCommand({ QueueUrl: dlq.queueUrl, MessageBody }));
       }
-      await withContext(p, async (ctx) => {
-        for (const attempt of [1, 2]) {
-          const report = await run(ctx, { queueUrls: [dlq.queueUrl] });
-          assert.equal(redriveExitCode(report), 1);
-          assert.equal(report.messages.length, 4, `attempt ${attempt} sees every message again`);
-          assert.ok(report.messages.every((m) => m.message === 'visible'));
-          const text = renderRedrive(report);
-          assert.match(text, /unreadable - not a Lambda on-failure message for a DynamoDB stream \(its body is not JSON\)/);
-          assert.match(text, /unreadable - not a Lambda on-failure message for a DynamoDB stream \(it has no DDBStreamBatchInfo\)/);
-          assert.match(text, /past-retention - records 1\.\.2 of shard shardId-1 arrived 2020-01-01T00:00:00Z, past the stream's 24 h retention: run `ddb-replicator reconcile`/);
-          assert.match(text, /unreadable - the batch is from table Other's stream, not .*'s: rerun with --table Other/);
-        }
-      });
+      // The command twice, as an operator would: the second run sees every message again, and both exit 1.
+      const text = await p.exec('redrive', '--sqs-endpoint', sqsServer.endpoint, '--queue-url', dlq.queueUrl);
+      assert.equal(text.code, 1, text.text + text.err);
+      assert.match(text.text, /unreadable - not a Lambda on-failure message for a DynamoDB stream \(its body is not JSON\)/);
+      assert.match(text.text, /unreadable - not a Lambda on-failure message for a DynamoDB stream \(it has no DDBStreamBatchInfo\)/);
+      assert.match(text.text, /past-retention - records 1\.\.2 of shard shardId-1 arrived 2020-01-01T00:00:00Z, past the stream's 24 h retention: run `ddb-replicator reconcile`/);
+      assert.match(text.text, /unreadable - the batch is from table Other's stream, not .*'s: rerun with --table Other/);
+      assert.equal(text.text.match(/message left in the queue, visible for the next run/g)?.length, 4);
+      const again = await p.exec('redrive', '--sqs-endpoint', sqsServer.endpoint, '--queue-url', dlq.queueUrl, '--json');
+      assert.equal(again.code, 1);
+      const json = JSON.parse(again.text);
+      assert.deepEqual(Object.keys(json), ['command', 'table', 'ok', 'exitCode', 'dryRun', 'interrupted', 'messages', 'failures']);
+      assert.deepEqual([json.command, json.table, json.ok, json.exitCode, json.dryRun, json.interrupted, json.failures], ['redrive', p.table, false, 1, false, false, []]);
+      assert.deepEqual(json.messages.map((m: { outcome: string }) => m.outcome).sort(), ['past-retention', 'unreadable', 'unreadable', 'unreadable']);
+      const past = json.messages.find((m: { outcome: string }) => m.outcome === 'past-retention');
+      assert.deepEqual(Object.keys(past), ['messageId', 'queueUrl', 'outcome', 'items', 'batch', 'detail', 'message']);
+      assert.equal(past.message, 'visible');
       assert.deepEqual(await depth(dlq.queueUrl), { visible: 4, hidden: 0 });
     } finally {
       p.remove();
