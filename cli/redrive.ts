@@ -86,7 +86,7 @@ export async function redrive(ctx: TableContext, opts: RedriveOptions): Promise<
           interrupted = true;
           break;
         }
-        const { Messages = [] } = await opts.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: HIDE_SECONDS, AttributeNames: ['All'] }));
+        const { Messages = [] } = await opts.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: HIDE_SECONDS }));
         let fresh = 0;
         for (const message of Messages) {
           const id = message.MessageId ?? '?';
