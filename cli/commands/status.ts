@@ -1,7 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
-import { CommonOptions, Session, tableAction, tableCommand, urlOption } from '../command';
+import { CommonOptions, prose, Session, tableAction, tableCommand, urlOption } from '../command';
 import { cloudStatusReport, localStatus, renderLocalStatus, renderStatus } from '../status';
 
 interface StatusFlags extends CommonOptions {
@@ -12,12 +12,12 @@ export function statusCommand(parent: Command, session: Session): void {
   tableCommand(parent, 'status')
     .summary('iterator age, DLQ depth and alarm states per replication link')
     .description(
-      `Per replication link of the table: iterator age (CloudWatch), DLQ depth (SQS) and alarm states,
+      prose(`Per replication link of the table: iterator age (CloudWatch), DLQ depth (SQS) and alarm states,
 found through the alarms the stack creates. With --endpoint (a local run), the live figures the
 local pipeline running there (npm start) publishes into the table's replication state table; when
 its heartbeat is older than 5 s it says the pipeline is not running and shows the last figures
 with their age. Exit code 1 when an alarm is firing, discarded records wait in a DLQ, or the local
-pipeline failed recently or is not running; 0 otherwise.`,
+pipeline failed recently or is not running; 0 otherwise.`),
     )
     .addOption(urlOption('--sqs-endpoint <url>', 'send SQS requests here (AWS path; a local pipeline publishes its DLQ depth itself)'))
     .action(
