@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
 import { parseArgs } from 'node:util';
 import { policies } from '../policies/rules';
 import { readBase } from './base-stack-file';
@@ -29,7 +30,8 @@ Options:
 
 Exit codes: 0 clean (advisory findings only), 1 a mandatory policy violation, or a change that
 replaces or deletes a table, queue, alarm topic or subscription (unless retained) or a protected
-resource, 2 a usage error.`;
+resource, 2 a usage or stack config error (one line naming the fix; with --json, a JSON document
+with ok false and the error).`;
 
 export interface PreviewOptions {
   stack: string;
@@ -83,8 +85,9 @@ export async function preview(opts: PreviewOptions, out: (text: string) => void 
   if (opts.base === undefined) {
     const plan = await planProgram(opts.dir, opts.stack, { mode: opts.assumeCreated ? 'assume-created' : 'preview', stackFile });
     const { violations, outcomes } = await checkPolicies(policies, plan.resources, config);
-    out(opts.json ? JSON.stringify(reportJson(plan, violations, outcomes), null, 2) : renderText(plan, violations, outcomes));
-    return violations.some((v) => v.level === 'mandatory') ? 1 : 0;
+    const code = violations.some((v) => v.level === 'mandatory') ? 1 : 0;
+    out(opts.json ? JSON.stringify({ ...verdict(code), ...reportJson(plan, violations, outcomes) }, null, 2) : renderText(plan, violations, outcomes));
+    return code;
   }
 
   const { stackFile: baseFile, programDir, cleanup } = readBase(opts.dir, opts.stack, opts.base);
@@ -97,18 +100,44 @@ export async function preview(opts: PreviewOptions, out: (text: string) => void 
   const changes = planner.result();
   const { violations, outcomes } = await checkPolicies(policies, plan.resources, config);
   const baseSource = baseFile ? baseFile.path : `${opts.base} has no Pulumi.${opts.stack}.yaml: the stack is new, every resource is created`;
+  const code = changes.some((c) => c.risk) || violations.some((v) => v.level === 'mandatory') ? 1 : 0;
   if (opts.json) {
     const changePlan = { base: baseSource, summary: summarize(changes), dangerous: changes.filter((c) => c.risk).length, changes: changes.filter((c) => c.op !== 'same') };
-    out(JSON.stringify(reportJson(plan, violations, outcomes, { changePlan }), null, 2));
+    out(JSON.stringify({ ...verdict(code), ...reportJson(plan, violations, outcomes, { changePlan }) }, null, 2));
   } else {
     out(`${renderChangesText(changes, baseSource)}\n${renderText(plan, violations, outcomes, { change: true })}`);
   }
-  return changes.some((c) => c.risk) || violations.some((v) => v.level === 'mandatory') ? 1 : 0;
+  return code;
+}
+
+/** The head of every --json document, a report's or an error's: `ok` is exit code 0. */
+const verdict = (exitCode: number) => ({ ok: exitCode === 0, exitCode });
+
+/** --json when the preview could not run: the same head, the error, no report. */
+export const errorJson = (stack: string, error: string) => ({ ...verdict(2), stack, error });
+
+/**
+ * The one line for a problem the user fixes (flags, files, the stack's config), naming the fix;
+ * undefined for anything else (a bug: its stack trace helps). A Pulumi RunError (config errors
+ * among them) is what a program reports without a stack trace under the Pulumi CLI too.
+ */
+export function expectedError(err: unknown, stackFile: string): string | undefined {
+  const e = err as Error;
+  if (!(err instanceof PreviewInputError || e?.name === 'StackConfigError' || pulumi.RunError.isInstance(err))) return undefined;
+  const message = e.message.replace(/\s*\n\s*/g, ' ');
+  const typed = /^Configuration '(.+)' value '(.*)' is not a valid (.+)$/s.exec(message);
+  if (typed) {
+    const [, key, value, type] = typed;
+    const expected = type === 'JSON object' ? 'not a list or map: write it as a YAML list or map' : `not a valid ${type}: fix it`;
+    return `${stackFile}: ${key} is ${JSON.stringify(value)}, ${expected} (Pulumi.yaml describes the keys)`;
+  }
+  if (err instanceof PreviewInputError) return message;
+  return `${stackFile}: ${message}`;
 }
 
 /** A base config this program rejects (a key renamed since, say) cannot be planned from: say it is the base's. */
 const inBase = (path: string) => (err: Error) => {
-  if (err instanceof PreviewInputError || err.name === 'StackConfigError') throw new PreviewInputError(`the base config ${path} does not run with this program: ${err.message}`);
+  if (err instanceof PreviewInputError || err.name === 'StackConfigError' || pulumi.RunError.isInstance(err)) throw new PreviewInputError(`the base config ${path} does not run with this program: ${err.message}`);
   throw err;
 };
 
@@ -130,12 +159,24 @@ function readPolicyConfig(path: string): PackConfig {
 
 if (require.main === module) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const argv = process.argv.slice(2);
+  let opts: PreviewOptions | 'help' | undefined;
   (async () => {
-    const opts = parsePreviewFlags(process.argv.slice(2));
+    opts = parsePreviewFlags(argv);
     if (opts === 'help') return console.log(USAGE);
     process.exitCode = await preview(opts);
   })().catch((err) => {
-    console.error(err instanceof PreviewInputError || (err as Error).name === 'StackConfigError' ? (err as Error).message : err);
+    const o = typeof opts === 'object' ? opts : undefined;
+    const stack = o?.stack ?? 'dev';
+    const path = o?.stackFile ?? join(o?.dir ?? resolve(__dirname, '..'), `Pulumi.${stack}.yaml`);
+    const e = err as Error;
+    const expected = expectedError(err, relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path));
+    // One line, as the CLI does; DEBUG=1 adds the stack trace of an unexpected error (a bug).
+    if (expected === undefined && process.env.DEBUG) console.error(err);
+    const line = expected ?? `unexpected error: ${e?.name}: ${String(e?.message).split('\n')[0]}; rerun with DEBUG=1 for details`;
+    // With --json the error is the document (stdout), so a pipeline reading JSON gets JSON.
+    if (o?.json ?? argv.includes('--json')) console.log(JSON.stringify(errorJson(stack, line), null, 2));
+    else console.error(line);
     process.exitCode = 2;
   });
 }

@@ -76,11 +76,14 @@ describe('offline preview (npm run preview)', function () {
 
   it("reports the pack's rules truthfully: up-only exactly for those the engine would note as not runnable at preview", async () => {
     const report = JSON.parse((await run({ json: true })).text) as {
+      ok: boolean;
+      exitCode: number;
       mode: string;
       policies: { policy: string; enforced: string; unknownReads: { message: string }[] }[];
       violations: { policy: string; level: string; message: string }[];
     };
     assert.equal(report.mode, 'preview');
+    assert.deepEqual([report.ok, report.exitCode], [true, 0], 'the head every --json document has (errors too: ok false, exitCode 2, error)');
     assert.deepEqual(report.policies.map((p) => p.policy), policies.map((p) => p.name));
     for (const p of report.policies) {
       const notes = report.violations.filter((v) => v.policy === p.policy && v.message.startsWith("can't be checked during preview"));
@@ -105,8 +108,9 @@ describe('offline preview (npm run preview)', function () {
   it("fails a deliberately broken program with the expected violations, and --json parses", async () => {
     const { code, text } = await run({ dir: BROKEN, stack: 'test', json: true, assumeCreated: true });
     assert.equal(code, 1);
-    const report = JSON.parse(text) as { project: string; resources: { type: string; region: string | null }[]; violations: { policy: string; level: string; message: string; urn?: string }[]; mandatoryViolations: number };
+    const report = JSON.parse(text) as { ok: boolean; exitCode: number; project: string; resources: { type: string; region: string | null }[]; violations: { policy: string; level: string; message: string; urn?: string }[]; mandatoryViolations: number };
     assert.equal(report.project, 'broken-replication');
+    assert.deepEqual([report.ok, report.exitCode], [false, 1]);
     assert.ok(report.resources.filter((r) => r.type.startsWith('aws:')).every((r) => r.region === 'eu-west-1'), 'default provider region from aws:region');
     const failed = new Set(report.violations.map((v) => v.policy));
     for (const policy of [
