@@ -1,10 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_MAPPING } from '../local/pipeline';
-import { renderChart } from './chart';
 import { infraScaling } from './infra';
-import { markdownTable, Row } from './table';
+import { writeResults } from './results';
+import type { Row } from './table';
 import { Engine, freshEngine, writeFor } from './engine';
 import { baselineRate, liveLag, replicateBacklog } from './measure';
 import { Workload, workloads } from './workloads';
@@ -101,11 +100,8 @@ async function main() {
     lagWithReplicaOnDynamoDbLocal: engineLag,
     infra,
   };
-  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(ROOT, 'bench/results/latest.svg'), renderChart(rows));
-  writeFileSync(join(ROOT, 'bench/results/latest.md'), markdownTable(rows));
-  say('Wrote bench/results/latest.json, .svg and .md (the README table)');
+  const written = writeResults(ROOT, quick, report, rows);
+  say(`Wrote ${written.join(', ')}${quick ? ' (a quick run: the full run\'s latest.* that the README quotes are left as they are)' : ' (the README table)'}`);
 }
 
 function toRow(workload: string, r: Awaited<ReturnType<typeof replicateBacklog>>, baseline: number, parallelizationFactor: number, lag?: Awaited<ReturnType<typeof liveLag>>): Row {
