@@ -5,9 +5,19 @@ import { regionalProviders } from './components/providers';
 import { ReplicatedTable } from './components/replicated-table';
 
 const config = new pulumi.Config('ddb-replicator');
-const model = (() => {
+const tablesConfig = (): unknown => {
   try {
-    return parseStackConfig({ tables: config.getObject('tables'), alarmEmail: config.get('alarmEmail'), metricsNamespace: config.get('metricsNamespace') });
+    return config.getObject('tables');
+  } catch {
+    // Pulumi's own message names the value but not the fix.
+    throw new pulumi.RunError('invalid ddb-replicator stack configuration: ddb-replicator:tables must be a list of tables (see README, "Stack configuration")');
+  }
+};
+
+const model = (() => {
+  const tables = tablesConfig();
+  try {
+    return parseStackConfig({ tables, alarmEmail: config.get('alarmEmail'), metricsNamespace: config.get('metricsNamespace') });
   } catch (err) {
     if (!(err instanceof StackConfigError)) throw err;
     // Pulumi's runner prints a RunError as its message alone (no stack trace); the name keeps the offline preview's handling.

@@ -103,6 +103,13 @@ describe("stack program under Pulumi's own program runner (cmd/run, ResourceMoni
     assert.deepEqual(run.engine.registrations.map((r) => r.type), ['pulumi:pulumi:Stack']);
   });
 
+  it('stops on a tables value that is not a list with one line naming the fix', async () => {
+    const run = await runStackProgram(ROOT, 'dev', { dryRun: true, config: { 'ddb-replicator:tables': 'Users' } });
+    assert.notEqual(run.code, 0);
+    assert.deepEqual(errors(run), ['invalid ddb-replicator stack configuration: ddb-replicator:tables must be a list of tables (see README, "Stack configuration")']);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+  });
+
   it('names every resource within its AWS limit for a 255-character table name and five replica regions, from the stack config through index.ts', async () => {
     const name = `${'T'.repeat(120)}.${'x'.repeat(134)}`;
     const replicas = ['eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1'];
