@@ -109,22 +109,28 @@ export async function backfill(ctx: TableContext, opts: BackfillOptions): Promis
   const error = runs.find((r) => r.status === 'rejected');
   if (error) throw error.reason;
   const ends = runs.map((r) => (r as PromiseFulfilledResult<SegmentEnd>).value);
-  const failedItems = checkpoint.segments.flatMap((s) => s.failures);
-  const sum = (f: (s: SegmentState) => number) => checkpoint.segments.reduce((n, s) => n + f(s), 0);
   const crowded = ends.findIndex((e) => e === 'too-many-failures');
+  const problem = crowded >= 0 ? `segment ${crowded} stopped after ${checkpoint.segments[crowded]!.failures.length} failed items: fix their cause (the errors listed), then rerun` : undefined;
+  return summarize(ctx.table.name, opts.region, checkpoint.segments, { resumed, processedThisRun, stopped: ends.some((e) => e !== 'finished'), problem });
+}
+
+/** The report of a run from its segments' states (a checkpoint file's, or the state table's). */
+export function summarize(table: string, region: string, segments: readonly SegmentState[], run: { resumed: boolean; processedThisRun: number; stopped: boolean; problem?: string }): BackfillReport {
+  const failedItems = segments.flatMap((s) => s.failures);
+  const sum = (f: (s: SegmentState) => number) => segments.reduce((n, s) => n + f(s), 0);
   return {
-    table: ctx.table.name,
-    region: opts.region,
-    completed: ends.every((e) => e === 'finished') && failedItems.length === 0,
-    stopped: ends.some((e) => e !== 'finished'),
-    resumed,
+    table,
+    region,
+    completed: segments.every((s) => s.finished) && failedItems.length === 0,
+    stopped: run.stopped,
+    resumed: run.resumed,
     copied: sum((s) => s.copied),
     skipped: sum((s) => s.skipped),
     undone: sum((s) => s.undone),
     failed: failedItems.length,
-    processedThisRun,
+    processedThisRun: run.processedThisRun,
     failedItems,
-    ...(crowded >= 0 && { problem: `segment ${crowded} stopped after ${checkpoint.segments[crowded]!.failures.length} failed items: fix their cause (the errors listed), then rerun` }),
+    ...(run.problem && { problem: run.problem }),
   };
 }
 

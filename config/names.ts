@@ -60,3 +60,10 @@ export function linkNames(table: string, sourceRegion: string, slot: number) {
 
 /** The SNS topic every alarm of a region notifies. */
 export const alarmTopicName = (table: string, region: string) => physicalName('topic', table, `${region}-alarms`);
+
+/** The backfill worker beside a replication link: it copies existing items to the link's targets. */
+export function backfillWorkerNames(table: string, sourceRegion: string, slot: number) {
+  const worker = `${sourceRegion}-link${slot}-backfill`;
+  const functionName = physicalName('function', table, worker);
+  return { functionName, roleName: physicalName('role', table, worker), logGroupName: `/aws/lambda/${functionName}` };
+}
