@@ -4,6 +4,7 @@ import type { TableModel } from '../config/model';
 import { linkNames, stateTableName } from '../config/names';
 import { ENV } from '../handlers/contract';
 import { METRIC_NAMES } from '../handlers/metrics';
+import { BackfillWorker } from './backfill-worker';
 import { replicationBundle } from './lambda-bundle';
 import { LAMBDA_ASSUME_ROLE_POLICY, replicationPolicyDocument } from './replication-policy';
 
@@ -109,6 +110,10 @@ export class ReplicationLink extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [policy] },
     );
+
+    // Copies existing items to this link's targets on demand: ddb-replicator backfill --workers N.
+    const { sourceRegion, slot, targetRegions, sourceTableArn, replicaTableArns, stateTableArn } = args;
+    new BackfillWorker(`${name}-backfill`, { table, sourceRegion, slot, targetRegions, sourceTableArn, replicaTableArns, stateTableArn }, parent);
 
     const s = table.stream;
     this.eventSourceMapping = new aws.lambda.EventSourceMapping(
