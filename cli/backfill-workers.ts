@@ -41,8 +41,13 @@ export async function backfillWithWorkers(ctx: TableContext, opts: WorkersOption
   const { region, workers: total } = opts;
   const client = ctx.client(ctx.table.primaryRegion);
   const table = stateTableName(ctx.table.name);
-  if (opts.restart) await deleteRun(client, table, region);
-  const run = await readRun(client, table, region);
+  const run = await (async () => {
+    if (opts.restart) await deleteRun(client, table, region);
+    return readRun(client, table, region);
+  })().catch((err: Error) => {
+    if (err.name !== 'ResourceNotFoundException') throw err;
+    throw new CliError(`the state table ${table} does not exist in ${ctx.table.primaryRegion}, where --workers keeps its checkpoints: deploy the stack first (pulumi up, or npm start locally)`);
+  });
   if (run && run.total !== total) {
     throw new CliError(`a backfill to ${region} with ${run.total} workers is checkpointed in ${table}: resume with --workers ${run.total}, or start over with --restart`);
   }

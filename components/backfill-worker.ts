@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { TableModel } from '../config/model';
 import { backfillWorkerNames, stateTableName } from '../config/names';
 import { ENV } from '../handlers/contract';
-import { WORKER_ENV } from '../handlers/backfill-worker';
+import { WORKER_ENV } from '../handlers/backfill-contract';
 import { LAMBDA_ASSUME_ROLE_POLICY } from './replication-policy';
 
 /** Lambda's longest timeout: a worker hands its segment over (checkpointed) before it runs out. */

@@ -1,17 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
 import { Persister, runSegment } from './backfill-segment';
 import { claimSegment, LeaseLost, saveSegment, segmentKey, WorkerEvent, WorkerResult } from './backfill-state';
+import { WORKER_ENV } from './backfill-contract';
 import { ConfigError, parseConfig, ReplicaTarget } from './config';
 import { RateLimiter } from './rate-limit';
-
-/** Environment of the backfill worker, besides REPLICA_TARGETS, STATE_TABLE and TTL_ATTRIBUTE (handlers/contract.ts). */
-export const WORKER_ENV = {
-  /** The table to copy from, in this function's region. */
-  sourceTable: 'SOURCE_TABLE',
-  /** JSON array of the table's key attribute names: partition key, then sort key. */
-  keyAttributes: 'KEY_ATTRIBUTES',
-} as const;
 
 export interface WorkerConfig {
   readonly source: ReplicaTarget;
@@ -48,7 +40,12 @@ export interface WorkerDeps {
   readonly signal?: AbortSignal;
 }
 
-export type Worker = (event: WorkerEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<WorkerResult>;
+/** The part of Lambda's context the worker reads. */
+export interface WorkerContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export type Worker = (event: WorkerEvent, context?: WorkerContext) => Promise<WorkerResult>;
 
 /**
  * The backfill worker: one segment of a parallel scan, copied through the same segment code and
@@ -116,7 +113,7 @@ export function makeWorker(deps: WorkerDeps): Worker {
 let worker: Worker | undefined;
 
 /** The Lambda entry point. */
-export const handler = async (event: WorkerEvent, context: Context): Promise<WorkerResult> => {
+export const handler = async (event: WorkerEvent, context: WorkerContext): Promise<WorkerResult> => {
   worker ??= makeWorker({ config: parseWorkerConfig(process.env), clientFor: clientsByRegion() });
   return worker(event, context);
 };

@@ -39,7 +39,7 @@ describe('deploying from a production install (npm ci --omit=dev)', function () 
     const result = JSON.parse(lines[lines.length - 1]!) as { exitCode: number; types: Record<string, number> };
     assert.equal(result.exitCode, 0, `${run.stdout}\n${run.stderr}`);
     assert.doesNotMatch(run.stderr, /error/i);
-    assert.equal(result.types['aws:lambda/function:Function'], 5, 'one replication function per link (every region has its links), its code built by esbuild');
+    assert.equal(result.types['aws:lambda/function:Function'], 10, 'per link (every region has its links) a replication function and a backfill worker, their code built by esbuild');
     assert.equal(result.types['aws:dynamodb/table:Table'], 6, 'a table and a state table per region');
     assert.equal(result.types['pulumi:pulumi:Stack'], 1, 'run inside the root stack resource, as the CLI runs it');
   });

@@ -114,6 +114,9 @@ describe('ddb-replicator backfill --workers (DynamoDB Local)', function () {
     try {
       await createTable('us-east-1', p.table, true);
       await createTable('eu-west-1', p.table, true);
+      const missing = await p.exec('backfill', '--to', 'eu-west-1', '--workers', '2', '--lambda-endpoint', api.endpoint);
+      assert.equal(missing.code, 2);
+      assert.match(missing.err, /^ddb-replicator backfill: the state table .*\.replication does not exist in us-east-1, where --workers keeps its checkpoints: deploy the stack first/);
       await ensureStateTable(client('us-east-1'), p.table);
       await load('us-east-1', p.table, 3_000);
       api.crashNext(3);
