@@ -1,4 +1,13 @@
 #!/usr/bin/env node
-// The `ddb-replicator` command: runs cli/main.ts through tsx, which this package depends on.
-require('tsx/cjs');
-require('../cli/main.ts').runCli(process.argv.slice(2));
+// The `ddb-replicator` command. In this repository it runs cli/main.ts through tsx (a dependency);
+// from the installed package, where only the built JavaScript ships, it runs dist/cli/main.js.
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+const source = join(__dirname, '..', 'cli', 'main.ts');
+if (existsSync(source)) {
+  require('tsx/cjs');
+  require(source).runCli(process.argv.slice(2));
+} else {
+  require('../dist/cli/main.js').runCli(process.argv.slice(2));
+}

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { answerInvoke, outputsFor } from '../../preview/mocks';
 import { programConfig } from '../../preview/run-program';
 import type { AnalyzedResource } from './analyzer-client';
@@ -20,18 +22,19 @@ const RUN_TIMEOUT_MS = 240_000;
  * Runs a Pulumi TypeScript program the way `pulumi preview` / `pulumi up` do: the language host
  * starts `node <project>/node_modules/@pulumi/pulumi/cmd/run` with the monitor and engine
  * addresses, project, stack, working directory and dry-run flag, the stack's config as JSON in
- * PULUMI_CONFIG and PULUMI_NODEJS_TYPESCRIPT=true (the nodejs runtime's default), and the program
- * "." (so the runner takes package.json "main"). The engine is {@link startFakeEngine}'s, stopped
- * again before this resolves.
+ * PULUMI_CONFIG and PULUMI_NODEJS_TYPESCRIPT=true (the nodejs runtime's default), and as the program
+ * the project's entry point as the CLI resolves it ({@link programEntry}). The engine is
+ * {@link startFakeEngine}'s, stopped again before this resolves.
  */
 export async function runStackProgram(dir: string, stack: string, opts: { dryRun: boolean; config?: Record<string, string> }): Promise<ProgramRun> {
   const { project, config } = programConfig(dir, stack);
   const region = config['aws:region'] ?? 'us-east-1';
   const engine = await startFakeEngine({ project, stack, dryRun: opts.dryRun, defaultRegion: region, outputsFor, invoke: (token) => answerInvoke(token, region) });
   try {
-    const args = ['--monitor', engine.address, '--engine', engine.address, '--organization', 'organization', '--project', project, '--root-directory', dir, '--stack', stack, '--pwd', dir];
+    const entry = programEntry(dir);
+    const args = ['--monitor', engine.address, '--engine', engine.address, '--organization', 'organization', '--project', project, '--root-directory', dir, '--stack', stack, '--pwd', entry.pwd];
     if (opts.dryRun) args.push('--dry-run');
-    args.push('--parallel', '16', '.');
+    args.push('--parallel', '16', entry.program);
     const { NODE_OPTIONS: _, ...env } = process.env;
     const child = spawn(process.execPath, [join(dir, 'node_modules/@pulumi/pulumi/cmd/run'), ...args], {
       cwd: dir,
@@ -50,6 +53,19 @@ export async function runStackProgram(dir: string, stack: string, opts: { dryRun
   } finally {
     await engine.stop();
   }
+}
+
+/**
+ * The working directory and program the CLI hands the Node.js language host for a project: with no
+ * `main` in Pulumi.yaml, the project folder and "." (cmd/run then takes package.json's exports or
+ * main); with `main` naming a folder, that folder and "."; with `main` naming a file (this project:
+ * index.ts, since package.json's main is the library), the file's folder and its absolute path.
+ */
+export function programEntry(dir: string): { pwd: string; program: string } {
+  const main = (parse(readFileSync(join(dir, 'Pulumi.yaml'), 'utf8')) as { main?: string }).main;
+  if (!main) return { pwd: dir, program: '.' };
+  const path = resolve(dir, main);
+  return statSync(path).isDirectory() ? { pwd: path, program: '.' } : { pwd: dirname(path), program: path };
 }
 
 const runs = new Map<string, Promise<ProgramRun>>();
