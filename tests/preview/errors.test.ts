@@ -28,7 +28,7 @@ describe('offline preview: expected errors', function () {
       preview('--stack', 'notalist', '--json'),
       runTs('preview/main.ts', ['--stak', 'dev', '--json']),
     ]);
-    assert.match(oneLineError(notAList), /Pulumi\.notalist\.yaml: ddb-replicator:tables is "Users", not a list or map: write it as a YAML list or map \(Pulumi\.yaml describes the keys\)$/);
+    assert.match(oneLineError(notAList), /Pulumi\.notalist\.yaml: invalid ddb-replicator stack configuration: ddb-replicator:tables must be a list of tables \(see README, "Stack configuration"\)$/);
     assert.match(oneLineError(map), /Pulumi\.map\.yaml: invalid ddb-replicator stack configuration: ddb-replicator\.tables is \{"name":"Users"\}: list at least one table to replicate/);
 
     for (const r of [notAListJson, badFlagJson]) {
@@ -38,7 +38,7 @@ describe('offline preview: expected errors', function () {
     const doc = JSON.parse(notAListJson.stdout) as Record<string, unknown>;
     assert.deepEqual(Object.keys(doc), ['ok', 'exitCode', 'stack', 'error']);
     assert.equal(doc.ok, false);
-    assert.match(doc.error as string, /ddb-replicator:tables is "Users", not a list or map/);
+    assert.match(doc.error as string, /ddb-replicator:tables must be a list of tables/);
     assert.deepEqual(JSON.parse(badFlagJson.stdout), { ok: false, exitCode: 2, stack: 'dev', error: "Unknown option '--stak': see npm run preview -- --help for the options" });
   });
 
