@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { cli } from '../../cli/main';
 import { linkSlot } from '../../config/links';
 import { backfillWorkerNames, stateTableName } from '../../config/names';
 import { readRun, readSegments } from '../../handlers/backfill-state';
@@ -13,6 +14,7 @@ import { ensureStateTable } from '../../local/tables';
 import { client } from '../support/ddb';
 import { localEndpoint } from '../support/setup';
 import { createTable, enableStream, load, project } from './support';
+import { scanSnapshot } from '../../cli/snapshot';
 
 const totals = async (table: string, workers: number) => {
   const segments = await readSegments(client('us-east-1'), stateTableName(table), 'eu-west-1', workers);
@@ -126,6 +128,46 @@ describe('ddb-replicator backfill --workers (DynamoDB Local)', function () {
       assert.ok(result.invocations > 4 + 3, `segments took several invocations: ${result.invocations}`);
       assert.equal((await p.run('verify')).code, 0);
     } finally {
+      await api.close();
+      p.remove();
+    }
+  });
+
+  it('Ctrl-C asks deployed workers to stop through the state table: they finish the writes in flight, save and return; the rerun redoes none', async () => {
+    const p = project();
+    const functionName = backfillWorkerNames(p.table, 'us-east-1', linkSlot('eu-west-1')).functionName;
+    const config = { source: { region: 'us-east-1', tableName: p.table }, targets: [{ region: 'eu-west-1', tableName: p.table }], state: { region: 'us-east-1', tableName: stateTableName(p.table) }, keyNames: ['pk'] };
+    // The workers' replica writes beyond the 200th are held; their checkpoints go straight to DynamoDB Local.
+    const proxy = await startFaultProxy({ target: localEndpoint(), holdAfter: { operation: 'PutItem', count: 200 } });
+    let replica = new DynamoDBClient({ region: 'eu-west-1', endpoint: proxy.endpoint });
+    const worker = makeWorker({ config, clientFor: (r) => (r === 'eu-west-1' ? replica : client(r)), saveEveryMs: 50 });
+    const api = await startLocalInvokeApi({ [functionName]: { handler: worker as never } });
+    try {
+      await createTable('us-east-1', p.table, true);
+      await createTable('eu-west-1', p.table, true);
+      await ensureStateTable(client('us-east-1'), p.table);
+      await load('us-east-1', p.table, 2_000);
+      const controller = new AbortController();
+      let text = '';
+      const argv = ['backfill', '--to', 'eu-west-1', '--workers', '4', '--lambda-endpoint', api.endpoint, '--json', '--dir', p.dir, '--stack', 'test', '--endpoint', localEndpoint()];
+      const run = cli(argv, { out: (t) => (text += t), quiet: true, signal: controller.signal });
+      await waitFor(async () => proxy.stats.held > 0, 'a held replica write');
+      controller.abort(); // Ctrl-C
+      await waitFor(async () => (await readSegments(client('us-east-1'), stateTableName(p.table), 'eu-west-1', 4)).every((s) => s.stop), 'the stop flags');
+      await proxy.close(); // the held writes fail; the workers save, read the flag and return
+      assert.equal(await run, 1);
+      const stopped = JSON.parse(text);
+      const onReplica = (await scanSnapshot(client('eu-west-1'), p.table, ['pk'], { rules: { nowSeconds: 0 } })).states.size;
+      assert.deepEqual([stopped.completed, stopped.stopped, stopped.copied], [false, true, onReplica], text);
+      assert.ok(stopped.failed >= 1 && stopped.failed <= 4 * 16, `only writes in flight failed: ${stopped.failed}`);
+      assert.equal(api.stats.invocations, 4, 'no segment invoked again after Ctrl-C');
+
+      replica = client('eu-west-1');
+      const resumed = JSON.parse((await p.run('backfill', '--to', 'eu-west-1', '--workers', '4', '--lambda-endpoint', api.endpoint, '--json')).text);
+      assert.deepEqual([resumed.completed, resumed.resumed, resumed.copied, resumed.skipped, resumed.failed], [true, true, 2_000, 0, 0]);
+      assert.equal((await p.run('verify')).code, 0);
+    } finally {
+      await proxy.close();
       await api.close();
       p.remove();
     }
