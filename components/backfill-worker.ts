@@ -1,11 +1,10 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { buildSync } from 'esbuild';
-import { join } from 'node:path';
 import type { TableModel } from '../config/model';
 import { backfillWorkerNames, stateTableName } from '../config/names';
 import { ENV } from '../handlers/contract';
 import { WORKER_ENV } from '../handlers/backfill-contract';
+import { handlerBundle, LambdaBundle } from './lambda-bundle';
 import { LAMBDA_ASSUME_ROLE_POLICY } from './replication-policy';
 
 /** Lambda's longest timeout: a worker hands its segment over (checkpointed) before it runs out. */
@@ -97,23 +96,5 @@ export function backfillPolicyDocument(p: { sourceTableArn: string; replicaTable
   };
 }
 
-let cached: { code: string; bytes: number } | undefined;
-
-/** handlers/backfill-worker.ts bundled like the replication handler (components/lambda-bundle.ts). */
-export function backfillWorkerBundle(): { code: string; bytes: number } {
-  if (cached) return cached;
-  const result = buildSync({
-    entryPoints: [join(__dirname, '..', 'handlers', 'backfill-worker.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    write: false,
-    logLevel: 'silent',
-  });
-  const code = result.outputFiles[0]!.text;
-  cached = { code, bytes: Buffer.byteLength(code) };
-  return cached;
-}
+/** handlers/backfill-worker.ts bundled like the replication handler. */
+export const backfillWorkerBundle = (): LambdaBundle => handlerBundle('backfill-worker');

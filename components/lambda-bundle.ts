@@ -7,16 +7,17 @@ export interface LambdaBundle {
   readonly bytes: number;
 }
 
-let cached: LambdaBundle | undefined;
+const cached = new Map<string, LambdaBundle>();
 
 /**
- * Bundles handlers/replicate.ts with esbuild (once per process): CommonJS for the Lambda Node.js
+ * Bundles one entry of handlers/ with esbuild (once per process): CommonJS for the Lambda Node.js
  * runtime, minified, AWS SDK v3 included so the deployed code runs the versions tested here.
  */
-export function replicationBundle(): LambdaBundle {
-  if (cached) return cached;
+export function handlerBundle(entry: 'replicate' | 'backfill-worker'): LambdaBundle {
+  const held = cached.get(entry);
+  if (held) return held;
   const result = buildSync({
-    entryPoints: [join(__dirname, '..', 'handlers', 'replicate.ts')],
+    entryPoints: [join(__dirname, '..', 'handlers', `${entry}.ts`)],
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -27,6 +28,10 @@ export function replicationBundle(): LambdaBundle {
     logLevel: 'silent',
   });
   const code = result.outputFiles[0]!.text;
-  cached = { code, bytes: Buffer.byteLength(code) };
-  return cached;
+  const bundle = { code, bytes: Buffer.byteLength(code) };
+  cached.set(entry, bundle);
+  return bundle;
 }
+
+/** The replication handler's bundle. */
+export const replicationBundle = (): LambdaBundle => handlerBundle('replicate');
