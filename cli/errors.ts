@@ -24,7 +24,7 @@ export interface Classified {
 }
 
 const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
-const CREDENTIALS = new Set(['CredentialsProviderError', 'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidSignatureException', 'ExpiredTokenException', 'ExpiredToken', 'SignatureDoesNotMatch', 'AccessDeniedException']);
+const CREDENTIALS = new Set(['CredentialsProviderError', 'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidSignatureException', 'ExpiredTokenException', 'ExpiredToken', 'SignatureDoesNotMatch']);
 const oneLine = (s: string) => s.split('\n')[0]!.trim().replace(/[:.]$/, '');
 
 /** Sorts any error into the one line a command prints and its exit code. */
@@ -45,6 +45,9 @@ export function classify(err: unknown, hints: ErrorHints = {}): Classified {
   }
   if (CREDENTIALS.has(e.name)) {
     return problem(`no usable AWS credentials (${e.name}): set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use --endpoint URL for DynamoDB Local`);
+  }
+  if (e.name === 'AccessDeniedException' || e.name === 'AccessDenied') {
+    return problem(`AWS denied a request (${e.name}${e.region ? `, region ${e.region}` : ''}): ${oneLine(String(e.message ?? ''))}; run with credentials allowed to operate the stack's tables, queues and functions`);
   }
   if (e.name === 'ResourceNotFoundException') {
     return problem(`${hints.table ? `table ${hints.table}` : 'a table of the stack'} does not exist${e.region ? ` in ${e.region}` : ''}${hints.endpoint ? ` at ${hints.endpoint}` : ''}: deploy the stack first (pulumi up, or npm start locally)`);

@@ -95,4 +95,12 @@ describe('ddb-replicator errors: exit 2 with one line naming the problem and the
     assert.deepEqual(bug, { message: "unexpected error: TypeError: Cannot read properties of undefined (reading 'x'); rerun with DEBUG=1 for details", exitCode: 2, expected: false });
     assert.equal(classify(new CliError('--to is needed')).message, '--to is needed');
   });
+
+  it('a denied request is a permission problem, not missing credentials', () => {
+    const denied = Object.assign(new Error('User: arn:aws:sts::1:assumed-role/ci is not authorized to perform: dynamodb:Scan'), { name: 'AccessDeniedException' });
+    const c = classify(denied);
+    assert.equal(c.exitCode, 2);
+    assert.match(c.message, /^AWS denied a request \(AccessDeniedException\): User: .* dynamodb:Scan; run with credentials allowed/);
+    assert.doesNotMatch(c.message, /no usable AWS credentials/);
+  });
 });
