@@ -23,6 +23,13 @@ export type RecordKind =
  * Outside the region's terms, a record whose write changed the item's replication version is an
  * echo (replication or a repair wrote it); anything else was written by someone else while another
  * region was primary, and is reported.
+ *
+ * A REMOVE outside the region's terms is always an echo: its record shows only the item deleted,
+ * never who deleted it. Replication deletes items that carry no version (a former primary's own
+ * writes), and so do a repair and TTL; reporting those as strays filled the review report with
+ * deletions replication made and refused every planned failback to a former primary. So a deletion
+ * the application makes on a region that is not primary is not told apart in the stream (it never
+ * was for an item replication had written): only a diff finds it (`verify`, or `rejoin`'s).
  */
 export function classify(record: DynamoDBRecord, source: string, fence: Fence): RecordKind {
   const seconds = Math.floor(record.dynamodb?.ApproximateCreationDateTime ?? 0);
@@ -35,8 +42,8 @@ export function classify(record: DynamoDBRecord, source: string, fence: Fence): 
 }
 
 function writtenByReplication(record: DynamoDBRecord): boolean {
+  if (record.eventName === 'REMOVE') return true;
   const before = record.dynamodb?.OldImage?.[METADATA.version]?.S;
-  if (record.eventName === 'REMOVE') return before !== undefined;
   const after = record.dynamodb?.NewImage?.[METADATA.version]?.S;
   return after !== undefined && after !== before;
 }

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { DescribeTableCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { stateTableName } from '../../config/names';
@@ -98,6 +98,41 @@ describe('fencing and terms (DynamoDB Local, three regions)', () => {
       assert.deepEqual([t.lastBatch().echoes, t.lastBatch().forReview], [echoes.length, 0]);
     }
     assert.deepEqual(await t.records(B), [], 'nothing came back to B: one application change, one write per replica');
+    t.close();
+  });
+
+  it('never replicates again the REMOVE a replication delete leaves on a replica\'s stream, whoever wrote the item before', async () => {
+    const t = await threeRegions();
+    // A's application writes both items (A holds them without __rep_v); A's link puts them on B and C (with __rep_v).
+    await t.put(A, { pk: 'r', v: 1 });
+    await t.put(A, { pk: 'a', v: 1 });
+    await t.run(A, at(await t.records(A), 1000));
+    const second = nextFence(initialFence(A), B, 2000);
+    for (const r of REGIONS) await t.raise(r, second);
+    await t.records(B);
+    await t.records(C); // the echoes of A's replication, skipped in the MODIFY/INSERT test
+
+    // B, now primary, deletes both; its link deletes them on A and C.
+    await client(B).send(new DeleteItemCommand({ TableName: t.spec.name, Key: { pk: { S: 'r' } } }));
+    await client(B).send(new DeleteItemCommand({ TableName: t.spec.name, Key: { pk: { S: 'a' } } }));
+    await t.run(B, at(await t.records(B), 2001));
+    for (const r of [A, C]) assert.deepEqual([await t.get(r, 'r'), await t.get(r, 'a')], [undefined, undefined], `${r}: both deleted`);
+
+    // A's and C's streams now hold those REMOVEs, with and without __rep_v in their old images. Were their links live (an
+    // old mapping, one enabled by mistake), they skip every one: no write anywhere, nothing reported.
+    await t.put(B, { pk: 'r', v: 2 }); // the primary writes the item again meanwhile: a replayed REMOVE must not delete it
+    await t.run(B, at(await t.records(B), 2002));
+    for (const region of [A, C]) {
+      const removes = (await t.records(region)).filter((r) => r.eventName === 'REMOVE');
+      assert.deepEqual(removes.map((r) => r.dynamodb!.Keys!.pk!.S).sort(), ['a', 'r'], `${region}'s stream holds both deletions`);
+      await t.run(region, at(removes, 2003));
+      const batch = t.lastBatch();
+      assert.deepEqual([batch.echoes, batch.forReview], [removes.length, 0], `${region}: every REMOVE replication made is an echo, none a stray`);
+      for (const target of Object.values(batch.targets)) assert.deepEqual([target.replicated, target.writes, target.fenced], [0, 0, 0]);
+    }
+    assert.equal((await t.get(B, 'r'))?.v, 2, 'the primary keeps its write');
+    assert.deepEqual(await t.records(B), [], 'nothing came back to B');
+    assert.deepEqual(await t.review(A), [], 'A took no write of its own while B was primary');
     t.close();
   });
 

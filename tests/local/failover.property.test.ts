@@ -12,9 +12,12 @@ import { rejoin } from '../../cli/rejoin';
 import { review } from '../../cli/review';
 import { scanSnapshot } from '../../cli/snapshot';
 import { stateTableName } from '../../config/names';
+import { forEachRecord } from '../../cli/drain';
 import { digest, keyText } from '../../handlers/attribute-values';
 import { readFence } from '../../handlers/fence';
-import { encodeVersion } from '../../handlers/versions';
+import type { Change } from '../../handlers/plan';
+import type { RecordedReview } from '../../handlers/review';
+import { decodeVersion, encodeVersion, padSeq, readVersion } from '../../handlers/versions';
 import { startLocalDeployment } from '../../local/deployment';
 import { chaosSettings, mulberry32, propertyRuns } from '../support/chaos';
 import { client, uniqueName } from '../support/ddb';
@@ -44,17 +47,112 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 /** At least one failover in each history, up to three (failovers and failbacks). */
 const history = fc.array(step, { minLength: 4, maxLength: 30 }).filter((h) => h.some((s) => s.kind === 'failover') && h.filter((s) => s.kind === 'failover').length <= 3);
 
+/**
+ * Which mappings read besides the primary's: only those the failover command switches (`primary`), or
+ * every region's, all the time (`all`: mappings left enabled by mistake, or several `pulumi up`s
+ * in flight), so that three regions' links run at once: in a quarter of the runs (they cost half as much again).
+ */
+const layout = fc.constantFrom('primary' as const, 'primary' as const, 'primary' as const, 'all' as const);
+type Layout = typeof layout extends fc.Arbitrary<infer T> ? T : never;
+type Chaos = typeof chaosSettings extends fc.Arbitrary<infer T> ? T : never;
+
 const RUNS = propertyRuns(500, 40);
+
+const calm: Chaos = { seed: 1, batchSize: 4, bisect: false, parallelizationFactor: 1, throwBefore: 0, throwAfter: 0, spuriousRewind: 0, duplicate: 0, catchUp: false };
+const write = (op: 'put' | 'update' | 'delete', key: number, at: 'primary' | 'former' = 'primary'): Step => ({ kind: 'write', op, key, at });
+const failoverTo = (to: number, planned: boolean, oldLinkRuns = false): Step => ({ kind: 'failover', to, planned, oldLinkRuns });
+/** Histories that once failed, always run first. */
+const examples: [Step[], Chaos, Layout][] = [
+  // Replication's deletion of an item the old primary wrote itself (no __rep_v) was a stray there: the planned failback was refused.
+  [[write('put', 1), failoverTo(1, true), write('delete', 1), failoverTo(0, true)], calm, 'primary'],
+  // A demoted primary's write, then overwritten by replication from the new primary: reported all the same, with its version.
+  [[failoverTo(1, true), write('put', 1, 'former'), write('update', 1)], calm, 'primary'],
+  // Three regions' links live through two failovers.
+  [[write('put', 0), write('update', 1), failoverTo(1, true), write('update', 0), write('delete', 1), failoverTo(2, false), write('put', 1, 'former'), write('delete', 0)], calm, 'all'],
+];
+
+/**
+ * Histories that lose a write today, each through a bug outside this test: `run` lets exactly that
+ * case pass while its flag in `KNOWN` is on, and each runs below, pending, with its flag off. Fixing
+ * one: delete its flag and its carve-out in `run`, and move its history to `examples`.
+ */
+const knownBugs: { bug: keyof Known; history: [Step[], Chaos, Layout] }[] = [
+  {
+    // cli/rejoin.ts marks a region rejoined at the *next* whole second (Math.ceil), and findStrays skips records stamped up to
+    // it: a write the region takes in the second or two after its rejoin is never found as a stray. Overwritten by replication
+    // before the next rejoin, it leaves no trace.
+    bug: 'rejoinBlindWindow',
+    history: [[failoverTo(1, true), write('put', 1, 'former'), { kind: 'rejoin' }, write('put', 2, 'former'), write('update', 2)], calm, 'primary'],
+  },
+  {
+    // A region that missed a failover gets its fence raised by the next failover (cli/failover.ts raises every fence it reads,
+    // a generation behind or not), so the new primary's links write into it before it rejoins and overwrite its unreplicated tail:
+    // here k1's v2, which no report ever names.
+    bug: 'admittedBeforeRejoin',
+    history: [[write('put', 0), { kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(1, false), failoverTo(2, false), write('put', 1)], calm, 'primary'],
+  },
+  {
+    // A primary whose links never finished a batch has no fence; after an unplanned failover the new primary's link creates it as a
+    // copy of its own (handlers/fence.ts FenceView.target, meant for a region added later) and overwrites the old primary's tail.
+    bug: 'admittedBeforeRejoin',
+    history: [[{ kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(2, false), write('put', 1)], calm, 'primary'],
+  },
+  {
+    // A review entry's id is its kind, key, regions and version, not its detail (handlers/review.ts): a region's second rejoin-diff
+    // of an item replaces its first where the region's item carried no version both times (an application's write; a deletion).
+    // Here the first was the only record of the old primary's unreplicated tail.
+    bug: 'reviewEntryReplaced',
+    history: [[{ kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(1, false), { kind: 'rejoin' }, write('put', 1, 'former')], calm, 'primary'],
+  },
+];
+
+/** Bugs outside this test that `run` lets pass while on: see `knownBugs`. */
+interface Known {
+  readonly rejoinBlindWindow: boolean;
+  readonly admittedBeforeRejoin: boolean;
+  readonly reviewEntryReplaced: boolean;
+}
+const KNOWN: Known = { rejoinBlindWindow: true, admittedBeforeRejoin: true, reviewEntryReplaced: true };
 
 describe('failover: fences, terms and review (property, DynamoDB Local, three regions)', function () {
   this.timeout(RUNS * 20_000);
 
-  it(`replicas converge on the current primary, versions never go back, no acknowledged write of a primary is lost, every other write is replicated or reported (${RUNS} runs)`, async () => {
-    await fc.assert(fc.asyncProperty(history, chaosSettings, (steps, c) => run(steps, c)), { numRuns: RUNS });
+  it(`replicas converge on the current primary, versions never go back, no acknowledged write of a primary is lost, nothing writes into the primary, one replica write per change, every other write is reported with its version (${RUNS} runs)`, async () => {
+    await fc.assert(fc.asyncProperty(history, chaosSettings, layout, (steps, c, links) => run(steps, c, links, KNOWN)), { numRuns: RUNS, examples });
   });
+
+  // Pending until fixed: each fails today on its own bug (the others let pass), naming the write it loses.
+  for (const { bug, history: [steps, c, links] } of knownBugs) {
+    it.skip(`known bug ${bug}: ${JSON.stringify(steps)}`, () => run(steps, c, links, { ...KNOWN, [bug]: false }));
+  }
 });
 
-async function run(steps: Step[], c: typeof chaosSettings extends fc.Arbitrary<infer T> ? T : never): Promise<void> {
+/** One replica write, as the handler reported it through `onApplied`. */
+interface Applied {
+  readonly source: string;
+  readonly target: string;
+  readonly key: string;
+  /** The application change the write carries (its last one): see `changeId`. */
+  readonly change: string;
+  readonly version: string;
+  /** The region whose term had started when the write was made. */
+  readonly primary: string;
+  /** The target had missed a failover and not rejoined yet when the write was made. */
+  readonly missed: boolean;
+}
+
+/** An application change by what it wrote: each put and update writes a new `v`; a deletion names the `v` it deleted. */
+const changeId = (key: string, ch: Pick<Change, 'eventName' | 'before' | 'after'>) => (ch.eventName === 'REMOVE' ? `delete ${key} of v${ch.before?.v?.N}` : `v${ch.after?.v?.N}`);
+
+/** The stream sequence number a review entry names: `fenced` and `newer-on-replica` carry a version, `stray` and `old-term` the record's own. */
+function sequenceOf(e: RecordedReview): string | undefined {
+  if (!e.version) return undefined;
+  if (e.kind === 'fenced' || e.kind === 'newer-on-replica') return decodeVersion(e.version)?.seq;
+  if (e.kind === 'stray' || e.kind === 'old-term') return padSeq(e.version);
+  return undefined;
+}
+
+async function run(steps: Step[], c: Chaos, links: Layout, known: Known): Promise<void> {
   const name = uniqueName('Fp');
   const spec = { name, partitionKey: { name: 'pk', type: 'S' as const }, primaryRegion: REGIONS[0]!, replicaRegions: REGIONS.slice(1) };
   const dir = mkdtempSync(join(tmpdir(), 'failover-property-'));
@@ -63,10 +161,18 @@ async function run(steps: Step[], c: typeof chaosSettings extends fc.Arbitrary<i
   // Virtual time: a failover's wait advances the clock once every invocation in flight has ended.
   let offset = 0;
   const now = () => Date.now() + offset;
+  /** Invocations begun so far: a jump of the clock waits until none begins any more (see `deps.sleep`). */
+  let invocations = 0;
   const random = mulberry32(c.seed);
   /** Per region and key, the versions replication wrote there (deletions included), in the order they landed. */
   const written = new Map<string, string[]>();
-  let applied = 0;
+  /** Every replica write, checked at the end against the application's changes. */
+  const applied: Applied[] = [];
+  /** The region whose term has started: it switches when a failover's wait for its new term ends. */
+  let termPrimary = REGIONS[0]!;
+  /** Regions an unplanned failover left behind, until they rejoin: no link writes into them meanwhile. */
+  const missed = new Set<string>();
+  let switchingTo: string | undefined;
   const deployment = await startLocalDeployment({
     table: spec,
     clientFor: client,
@@ -75,16 +181,18 @@ async function run(steps: Step[], c: typeof chaosSettings extends fc.Arbitrary<i
     handler: { fenceCacheMs: 0 },
     mapping: { batchSize: c.batchSize, bisectBatchOnFunctionError: c.bisect, parallelizationFactor: c.parallelizationFactor, maximumRetryAttempts: -1, maximumRecordAgeInSeconds: -1 },
     emulator: { pollIntervalMs: 10, discoveryIntervalMs: 30, retryDelayMs: 0, log: () => undefined },
-    handlerDeps: () => ({
+    handlerDeps: (link) => ({
       log: () => undefined,
       onApplied: ({ target, plan, outcome }) => {
         if (outcome.status !== 'applied') return;
-        applied++;
+        const version = encodeVersion(plan.version);
+        applied.push({ source: link.region, target: target.region, key: plan.key, change: changeId(plan.key, plan.changes.at(-1)!), version, primary: termPrimary, missed: missed.has(target.region) });
         const at = `${target.region} ${plan.key}`;
-        written.set(at, [...(written.get(at) ?? []), encodeVersion(plan.version)]);
+        written.set(at, [...(written.get(at) ?? []), version]);
       },
     }),
     wrapInvoke: (_link, invoke) => async (event: DynamoDBStreamEvent) => {
+      invocations++;
       if (random() < c.throwBefore) throw new Error('injected: failed before any write');
       if (random() < c.duplicate) await invoke(event);
       const response = (await invoke(event)) as DynamoDBBatchResponse;
@@ -103,11 +211,29 @@ async function run(steps: Step[], c: typeof chaosSettings extends fc.Arbitrary<i
     recordSeconds: deployment.recordSeconds,
     now,
     sleep: async (ms: number) => {
-      await deployment.settle();
+      // A wait ends only after every invocation begun before it (the function timeout bounds each): one that began while
+      // the clock was about to jump, on the fences of that moment, ends before the jump too. (A failover's handover lets
+      // the old primary's links replicate until shortly before the new term; none of their writes may land after it.)
+      for (let seen = -1; seen !== invocations; ) {
+        seen = invocations;
+        await deployment.settle();
+      }
       offset += ms;
     },
   };
+  /** The failover's own wait: once it ends, the new primary's term has started. */
+  const failoverDeps = {
+    ...deps,
+    sleep: async (ms: number) => {
+      await deps.sleep(ms);
+      if (switchingTo) termPrimary = switchingTo;
+    },
+  };
   const linksOf = (region: string) => deployment.links.filter((l) => l.region === region);
+  /** With every region's links live, a region that is not primary keeps its mappings enabled (the primary's may be paused). */
+  const liveLinks = () => {
+    if (links === 'all') for (const l of deployment.links) if (l.region !== primary && !l.emulator.enabled) l.emulator.enable();
+  };
 
   let primary = REGIONS[0]!;
   let former: string | undefined;
@@ -115,11 +241,16 @@ async function run(steps: Step[], c: typeof chaosSettings extends fc.Arbitrary<i
   const model = new Map<string, string>();
   /** Per term: the last write the primary acknowledged per key, to check after an unplanned failover. */
   let termWrites = new Map<string, string>();
-  /** Keys of writes replication did not carry, that must end in the review report: per region, until it rejoins. */
+  /** Every application change, as `<region> <changeId>` (two regions may delete the same state). */
+  const changes = new Set<string>();
+  /** Keys of writes replication did not carry, whose item the region's rejoin must report if it still differs: per region, until it rejoins. */
   const toReport = new Map<string, Set<string>>();
-  const mustReport = new Set<string>();
-  /** Regions that missed a failover (not rejoined since). */
-  const missed = new Set<string>();
+  /** What each rejoin must report: the differing item with the region's version and both states' digests. */
+  const rejoinDiffs: { region: string; primary: string; key: string; version: string | undefined; detail: string }[] = [];
+  /** Puts and updates on a region that was not primary: each in the review report with its own record's sequence number. */
+  const strays: { region: string; key: string; v: string; afterRejoin: number | undefined }[] = [];
+  /** Per region, when it last rejoined (its fence's `rejoinedAt`). */
+  const rejoinedAt = new Map<string, number>();
   /** Writes to a region that is not primary are, there, writes outside replication. */
   const outOfBand = new Set<string>();
   const report = (region: string, k: string) => toReport.set(region, new Set([...(toReport.get(region) ?? []), k]));
@@ -130,16 +261,22 @@ async function run(steps: Step[], c: typeof chaosSettings extends fc.Arbitrary<i
     for (const l of linksOf(region)) if (l.emulator.enabled) await l.emulator.disable();
     // Time passes before an operator rejoins a region: writes before it are stamped earlier than the rejoin's second.
     await deps.sleep(2_000);
+    // Replication into the region (when it is admitted) has delivered what it will: the states compared below stay.
+    await deployment.waitForIdle();
     const current = await atCurrentPrimary(ctx);
-    // A write whose key the primary holds the same way lost nothing; every other one must be reported by the rejoin.
+    const p = current.ctx.table.primaryRegion;
+    // A write whose key the primary holds the same way lost nothing; every other one must be reported by the rejoin, as it finds it.
     for (const k of toReport.get(region) ?? []) {
       const Key = { pk: { S: /S"(k\d+)"/.exec(k)![1]! } };
-      const [p, r] = await Promise.all([current.ctx.table.primaryRegion, region].map((x) => client(x).send(new GetItemCommand({ TableName: name, Key, ConsistentRead: true }))));
-      if (digest(p!.Item) !== digest(r!.Item)) mustReport.add(k);
+      const [onPrimary, onRegion] = await Promise.all([p, region].map((x) => client(x).send(new GetItemCommand({ TableName: name, Key, ConsistentRead: true }))));
+      if (digest(onPrimary!.Item) === digest(onRegion!.Item)) continue;
+      const v = readVersion(onRegion!.Item);
+      rejoinDiffs.push({ region, primary: p, key: k, version: v && encodeVersion(v), detail: `${region} holds ${digest(onRegion!.Item)}, ${p} holds ${digest(onPrimary!.Item)}` });
     }
     toReport.delete(region);
     missed.delete(region);
     await rejoin(current.ctx, current.fence, region, 2, new DynamoDBStreamsClient({ region }), deployment.recordSeconds, now);
+    rejoinedAt.set(region, (await readFence(client(region), stateTableName(name)))!.rejoinedAt!);
     behind.delete(region);
   };
   /** A planned failover needs the primary to hold the newest fence (it is not a region left behind). */
@@ -152,24 +289,31 @@ async function run(steps: Step[], c: typeof chaosSettings extends fc.Arbitrary<i
         const k = keyText(Key);
         const c2 = client(region);
         let state: string;
+        const v = String(++marker);
+        let change = `v${v}`;
         if (s.op === 'delete') {
           const out = await c2.send(new DeleteItemCommand({ TableName: name, Key, ReturnValues: 'ALL_OLD' }));
           if (!out.Attributes) continue; // deleting nothing writes nothing (no stream record)
+          change = changeId(k, { eventName: 'REMOVE', before: { v: { N: out.Attributes.v!.N! } } });
           state = 'absent';
         } else if (s.op === 'put') {
-          const Item = { ...Key, v: { N: String(++marker) } };
+          const Item = { ...Key, v: { N: v } };
           await c2.send(new PutItemCommand({ TableName: name, Item }));
           state = digest(Item);
         } else {
-          const out = await c2.send(new UpdateItemCommand({ TableName: name, Key, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { N: String(++marker) } }, ReturnValues: 'ALL_NEW' }));
+          const out = await c2.send(new UpdateItemCommand({ TableName: name, Key, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { N: v } }, ReturnValues: 'ALL_NEW' }));
           state = digest(out.Attributes);
         }
+        changes.add(`${region} ${change}`);
         if (region === primary) {
           model.set(k, state);
           termWrites.set(k, state);
         } else {
-          // A demoted primary's write: reported if it missed the failover (nothing overwrites it until it rejoins); on a replica, an out-of-band write.
-          if (missed.has(region)) report(region, k);
+          // A demoted primary's write, after a planned failover as after an unplanned one: never replicated, so reported.
+          // A put or update by its own record (a link fences it out, or the rejoin finds it in the stream as a stray); a deletion
+          // (no stream record tells who deleted) by the rejoin's diff, if the item still differs then.
+          report(region, k);
+          if (s.op !== 'delete') strays.push({ region, key: k, v, afterRejoin: rejoinedAt.get(region) });
           outOfBand.add(`${region} ${k}`);
           behind.add(region);
         }
@@ -186,19 +330,22 @@ async function run(steps: Step[], c: typeof chaosSettings extends fc.Arbitrary<i
         if (to === primary) continue;
         if (behind.has(to)) await rejoinRegion(to); // the operator's step before promoting it
         const from = primary;
+        // With every region's links live, the old primary's run on after any failover.
+        const oldLinkRuns = s.oldLinkRuns || links === 'all';
+        switchingTo = to;
         if (s.planned && behind.size === 0 && (await primaryHoldsFence())) {
           // Planned: writes to the primary stop, its links catch up, then the switch.
           for (const l of linksOf(from)) if (!l.emulator.enabled) l.emulator.enable();
           await deployment.waitForIdle();
           const current = await atCurrentPrimary(ctx);
-          const done = await failover(current.ctx, { to, unplanned: false, fenceCacheSeconds: 0, clockMarginSeconds: 1, segments: 2 }, deps);
+          const done = await failover(current.ctx, { to, unplanned: false, fenceCacheSeconds: 0, clockMarginSeconds: 1, segments: 2 }, failoverDeps);
           assert.ok(done.ok, `planned failover ${from} -> ${to} refused: ${done.refused}`);
         } else {
           // Unplanned: the old primary goes dark, its links keep their position (and maybe run on).
           const current = await atCurrentPrimary(ctx);
           const unplannedCtx = { ...current.ctx, table: { ...current.ctx.table, primaryRegion: from, replicaRegions: REGIONS.filter((r) => r !== from) } };
-          if (!s.oldLinkRuns) for (const l of linksOf(from)) if (l.emulator.enabled) await l.emulator.disable();
-          const done = await failover(unplannedCtx, { to, unplanned: true, fenceCacheSeconds: 0, clockMarginSeconds: 1, segments: 2 }, deps);
+          if (!oldLinkRuns) for (const l of linksOf(from)) if (l.emulator.enabled) await l.emulator.disable();
+          const done = await failover(unplannedCtx, { to, unplanned: true, fenceCacheSeconds: 0, clockMarginSeconds: 1, segments: 2 }, failoverDeps);
           assert.ok(done.ok, `unplanned failover ${from} -> ${to} refused: ${done.refused}`);
           behind.add(from);
           // The new primary's state is the truth now; what the old term's primary wrote is replicated or reported.
@@ -210,22 +357,28 @@ async function run(steps: Step[], c: typeof chaosSettings extends fc.Arbitrary<i
           model.clear();
           for (const [k, st] of snap.states) model.set(k, st);
         }
+        assert.equal(termPrimary, to, `the failover to ${to} waited for its term`);
+        switchingTo = undefined;
         termWrites = new Map();
         former = from;
         primary = to;
-        if (s.oldLinkRuns) {
+        if (oldLinkRuns) {
           // The old mapping runs on (an up that creates before it deletes, or the old primary back from an outage), then
           // stops; the old primary's application writes meanwhile, and the link must fence that write out and report it.
           for (const l of linksOf(from)) if (!l.emulator.enabled) l.emulator.enable();
           const Key = { pk: { S: 'k0' } };
-          await client(from).send(new PutItemCommand({ TableName: name, Item: { ...Key, v: { N: String(++marker) } } }));
-          mustReport.add(keyText(Key));
+          const v = String(++marker);
+          changes.add(`${from} v${v}`);
+          await client(from).send(new PutItemCommand({ TableName: name, Item: { ...Key, v: { N: v } } }));
+          report(from, keyText(Key));
+          strays.push({ region: from, key: keyText(Key), v, afterRejoin: rejoinedAt.get(from) });
           outOfBand.add(`${from} ${keyText(Key)}`);
           behind.add(from);
           await deployment.waitForIdle();
         }
-        for (const l of linksOf(from)) if (l.emulator.enabled) await l.emulator.disable();
+        if (links !== 'all') for (const l of linksOf(from)) if (l.emulator.enabled) await l.emulator.disable();
       }
+      liveLinks();
     }
 
     // The end: every region that missed a failover or took writes while not primary rejoins, replication drains.
@@ -247,12 +400,49 @@ async function run(steps: Step[], c: typeof chaosSettings extends fc.Arbitrary<i
     for (const [at, versions] of written) {
       if (!outOfBand.has(at)) versions.forEach((v, i) => i > 0 && assert.ok(v > versions[i - 1]!, `${at}: wrote ${v} after ${versions[i - 1]}`));
     }
-    // Every write not carried by replication (a demoted primary's, an unplanned failover's lost tail) is in the review report.
-    const reported = new Set((await review(ctx, false)).entries.map((e) => keyText(e.key)));
-    for (const k of mustReport) assert.ok(reported.has(k), `a write to ${k} that replication did not carry is not in the review report`);
-    // No loops: each application write reached each replica at most once.
-    const writes = steps.filter((s) => s.kind === 'write').length;
-    assert.ok(applied <= writes * (REGIONS.length - 1), `${applied} replica writes for ${writes} application writes`);
+    // Every write not carried by replication is in the review report, named by its key and version:
+    const entries = (await review(ctx, false)).entries;
+    // every item a returning region held differently (an unplanned failover's lost tail, a demoted primary's deletion), with the
+    // region's version and both states,
+    for (const [i, d] of rejoinDiffs.entries()) {
+      // Known bug: a later rejoin-diff with the same kind, key, regions and version replaced this one.
+      if (known.reviewEntryReplaced && rejoinDiffs.slice(i + 1).some((l) => l.region === d.region && l.primary === d.primary && l.key === d.key && l.version === d.version)) continue;
+      const found = entries.filter((e) => e.kind === 'rejoin-diff' && e.region === d.region && e.target === d.primary && keyText(e.key) === d.key && e.version === d.version && e.detail === d.detail);
+      assert.ok(found.length > 0, `the rejoin of ${d.region} did not report ${d.key} (version ${d.version}; ${d.detail}): ${JSON.stringify(entries.filter((e) => keyText(e.key) === d.key))}`);
+    }
+    // a demoted primary's put or update by its record's sequence number (fenced out by its link, or a stray its rejoin found),
+    const sequences = new Map<string, string>();
+    const stamps = new Map<string, number>();
+    for (const region of new Set(strays.map((w) => w.region))) {
+      await forEachRecord(deps.streams(region), deployment.streamArns[region]!, region, (r, shardId) => {
+        const d = r.dynamodb!;
+        const change = changeId(keyText(d.Keys!), { eventName: r.eventName!, before: d.OldImage, after: d.NewImage } as Change);
+        sequences.set(`${region} ${change}`, padSeq(d.SequenceNumber!));
+        stamps.set(`${region} ${change}`, deployment.recordSeconds(r, shardId, region));
+      });
+    }
+    for (const w of strays) {
+      const seq = sequences.get(`${w.region} v${w.v}`);
+      assert.ok(seq, `${w.region}'s stream holds the write of v${w.v}`);
+      // Known bug: a write stamped no later than the second its region's last rejoin was marked at is never found as a stray.
+      if (known.rejoinBlindWindow && w.afterRejoin !== undefined && stamps.get(`${w.region} v${w.v}`)! <= w.afterRejoin) continue;
+      const found = entries.filter((e) => e.region === w.region && keyText(e.key) === w.key && sequenceOf(e) === seq);
+      assert.ok(found.length > 0, `the write of v${w.v} to ${w.key} on ${w.region} (sequence number ${seq}), never replicated, is not in the review report: ${JSON.stringify(entries.filter((e) => keyText(e.key) === w.key))}`);
+    }
+    // Nothing writes into the current primary: no replica write landed in a region once its term had started.
+    const intoPrimary = applied.filter((a) => a.target === a.primary);
+    assert.deepEqual(intoPrimary, [], 'replication wrote into the current primary');
+    // Nor into a region that missed a failover, before it rejoins: that would overwrite its unreplicated writes unreported.
+    if (!known.admittedBeforeRejoin) assert.deepEqual(applied.filter((a) => a.missed), [], 'replication wrote into a region that missed a failover before it rejoined');
+    // No loops: a replica write only ever carries an application change of its own source region (never an echo), and each
+    // change reaches each replica in at most one write (the same write retried aside: one version).
+    for (const a of applied) assert.ok(changes.has(`${a.source} ${a.change}`), `${a.source} -> ${a.target} wrote ${a.change} (${a.version}): no application change of ${a.source}`);
+    const versions = new Map<string, Set<string>>();
+    for (const a of applied) {
+      const at = `${a.source} ${a.change} -> ${a.target}`;
+      versions.set(at, (versions.get(at) ?? new Set()).add(a.version));
+    }
+    for (const [at, vs] of versions) assert.equal(vs.size, 1, `${at}: ${vs.size} writes (${[...vs].join(', ')}) for one application change`);
   } finally {
     await deployment.stop();
     ctx.close();
