@@ -44,6 +44,8 @@ export interface FaultProxyStats {
   droppedAfterForward: number;
   /** Requests held by `holdAfter`. */
   held: number;
+  /** Requests received, not held, whose answer has not gone out yet (a test closes the proxy once only held ones remain). */
+  inFlight: number;
 }
 
 type Faults = Partial<Pick<FaultProxyOptions, 'throttleRate' | 'serverErrorRate' | 'dropRate' | 'dropAfterForwardRate' | 'latencyMs' | 'jitterMs'>>;
@@ -145,7 +147,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   // Separate streams so changing jitter does not shift which requests get faults.
   const faultRandom = mulberry32(seed);
   const jitterRandom = mulberry32(seed ^ 0x9e3779b9);
-  const stats: FaultProxyStats = { requests: 0, forwarded: 0, throttled: 0, serverErrors: 0, dropped: 0, droppedAfterForward: 0, held: 0 };
+  const stats: FaultProxyStats = { requests: 0, forwarded: 0, throttled: 0, serverErrors: 0, dropped: 0, droppedAfterForward: 0, held: 0, inFlight: 0 };
   let holdCount = 0;
   const agent = new Agent({ keepAlive: true });
   const sockets = new Set<Socket>();
@@ -221,6 +223,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       stats.held++;
       return; // answered never; close() destroys the socket
     }
+    stats.inFlight++;
+    res.once('close', () => stats.inFlight--);
     const fault = pickFault(operation);
     const delay = faults.latencyMs + jitterRandom() * faults.jitterMs;
     // DynamoDB requests are small JSON documents, so buffering is cheap and lets the delay start once the whole request is in.

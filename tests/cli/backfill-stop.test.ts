@@ -32,6 +32,8 @@ describe('ddb-replicator backfill: Ctrl-C, failed items, rerun and --restart (Dy
       const run = backfill(viaProxy, { ...opts, signal: controller.signal });
       await waitFor(() => proxy.stats.held > 0, 'a held replica write');
       controller.abort(); // Ctrl-C
+      // Only the held writes left unanswered: closing now cannot lose the answer to a write that landed.
+      await waitFor(() => proxy.stats.inFlight === 0, 'every request but the held ones answered');
       await proxy.close(); // the held writes fail: never acknowledged
       const stopped = await run;
       viaProxy.close();

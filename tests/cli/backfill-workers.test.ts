@@ -154,6 +154,8 @@ describe('ddb-replicator backfill --workers (DynamoDB Local)', function () {
       await waitFor(async () => proxy.stats.held > 0, 'a held replica write');
       controller.abort(); // Ctrl-C
       await waitFor(async () => (await readSegments(client('us-east-1'), stateTableName(p.table), 'eu-west-1', 4)).every((s) => s.stop), 'the stop flags');
+      // Only the held writes left unanswered: closing now cannot lose the answer to a write that landed.
+      await waitFor(async () => proxy.stats.inFlight === 0, 'every request but the held ones answered');
       await proxy.close(); // the held writes fail; the workers save, read the flag and return
       assert.equal(await run, 1);
       const stopped = JSON.parse(text);
