@@ -145,10 +145,13 @@ export async function findStrays(
   region: string,
   fence: Fence,
   recordSeconds: RecordSeconds = (r) => r.dynamodb?.ApproximateCreationDateTime ?? 0,
+  /** Told the stamp of every record read, stray or not. */
+  seen?: (seconds: number) => void,
 ): Promise<ReviewEntry[]> {
   const out: ReviewEntry[] = [];
   await forEachRecord(streams, await ctx.streamArnOf(region), region, (r, shardId) => {
     const seconds = recordSeconds(r, shardId, region);
+    seen?.(seconds);
     if (seconds <= (fence.rejoinedAt ?? -1)) return; // reported when the region rejoined
     if (classify({ ...r, dynamodb: { ...r.dynamodb!, ApproximateCreationDateTime: seconds } }, region, fence).kind !== 'stray') return;
     out.push({ kind: 'stray', key: r.dynamodb!.Keys!, region, version: r.dynamodb!.SequenceNumber!, writtenAt: seconds });

@@ -51,7 +51,7 @@ export interface FailoverReport {
   /** When the new primary takes writes (ISO 8601). */
   readonly startsAt?: string;
   readonly checks: { check: string; ok: boolean; detail: string }[];
-  readonly fences: { region: string; outcome: 'raised' | 'current' | 'newer' | 'not called' | 'unreachable'; generation?: number; detail?: string }[];
+  readonly fences: { region: string; outcome: 'raised' | 'current' | 'newer' | 'behind' | 'not called' | 'unreachable'; generation?: number; detail?: string }[];
   readonly mappings: { region: string; functionName: string; change: MappingChange | 'failed'; detail?: string }[];
   /** Planned, when the replicas did not get them: the old primary's changes written before the new term (keys only). */
   readonly pending?: PendingChange[];
@@ -129,10 +129,15 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
   // until the handover, the old primary's links still replicate what it wrote in its term.
   const waitSeconds = opts.fenceCacheSeconds + table.lambda.timeoutSeconds + opts.clockMarginSeconds;
   const start = Math.ceil((now() + waitSeconds * 1000) / 1000);
-  const raised = nextFence(current, opts.to, start, start - table.lambda.timeoutSeconds - opts.clockMarginSeconds);
+  const raised = nextFence(current, opts.to, start, start - table.lambda.timeoutSeconds - opts.clockMarginSeconds, regions);
   for (const r of read) {
     if (r.status !== 'read') {
       report.fences.push({ region: r.region, outcome: r.status, ...(r.status === 'unreachable' && { detail: r.detail }) });
+      continue;
+    }
+    // A region that missed an earlier failover stays behind: raised now, links would overwrite what it took unreported.
+    if ((r.fence?.generation ?? 1) < current.generation) {
+      report.fences.push({ region: r.region, outcome: 'behind', generation: r.fence?.generation ?? 1, detail: `missed generation ${current.generation}: run \`ddb-replicator rejoin --region ${r.region}\`` });
       continue;
     }
     const { outcome, fence } = await raiseFence(ctx.client(r.region), state, raised);

@@ -47,9 +47,14 @@ export async function rejoin(
   if (!ctx.table.replicaRegions.includes(region)) throw new CliError(`--region ${region} is not a region of ${ctx.table.name}: use one of ${ctx.table.replicaRegions.join(', ')}`);
   const state = stateTableName(ctx.table.name);
 
+  // Records stamped in this second or later may be written after the stray scan reads: the next check looks at them again,
+  // unless this scan saw a record stamped there (a stamp can come later than the write: DynamoDB Local's are taken when first read).
+  let scannedUpTo = Math.floor((now ?? Date.now)() / 1000) - 1;
   const regionFence = (await readFence(ctx.client(region), state)) ?? fence;
   // Judged by the current terms (a region that missed a failover still thinks it is primary), since its last rejoin.
-  const entries: ReviewEntry[] = await findStrays(ctx, streams, region, { ...fence, rejoinedAt: regionFence.rejoinedAt }, recordSeconds);
+  const entries: ReviewEntry[] = await findStrays(ctx, streams, region, { ...fence, rejoinedAt: regionFence.rejoinedAt }, recordSeconds, (s) => {
+    scannedUpTo = Math.max(scannedUpTo, s);
+  });
   const strays = entries.length;
   const { reports, source, replicas } = await verify(ctx, [region], segments, true);
   const rules = ctx.rules();
@@ -72,8 +77,8 @@ export async function rejoin(
   const { outcome, fence: held } = await raiseFence(ctx.client(region), state, fence);
   if (outcome === 'newer') throw new CliError(`${region} holds generation ${held.generation}, newer than the primary's ${fence.generation}: read the fences with \`ddb-replicator status\` before going on`);
   const [reconciled] = await reconcile(ctx, [region], segments, true);
-  // The region equals the primary as of now: a later stray check looks only at what comes after the
-  // current second (the reconcile's own deletions included, whatever second their stamp shows).
-  await markRejoined(ctx.client(region), state, fence, Math.ceil((now ?? Date.now)() / 1000));
+  // A later stray check looks again at every record from the second this one's scan began: the
+  // reconcile's own writes there are echoes, and entries it finds twice are recorded once.
+  await markRejoined(ctx.client(region), state, fence, scannedUpTo);
   return { table: ctx.table.name, region, primary, generation: fence.generation, strays, differences: entries.length - strays, fence: outcome === 'raised' ? 'raised' : 'current', reconciled: reconciled! };
 }

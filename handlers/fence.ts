@@ -13,6 +13,12 @@ export interface Term {
    * starts, and a write acknowledged before then is not lost. Absent: at once.
    */
   readonly handover?: number;
+  /**
+   * The table's regions when this term was raised. A region among them that has no fence missed it
+   * (it was down, or its links never ran): no link writes into it until it rejoins. A region added to
+   * the table later gets a copy of its source's fence from the first link that writes to it.
+   */
+  readonly regions?: readonly string[];
 }
 
 /**
@@ -46,9 +52,9 @@ export function termAt(f: Fence, seconds: number): Term {
 }
 
 /** The fence with a new term appended: generation + 1, `primary` from `start`, acted on from `handover`. */
-export function nextFence(f: Fence, primary: string, start: number, handover?: number): Fence {
+export function nextFence(f: Fence, primary: string, start: number, handover?: number, regions?: readonly string[]): Fence {
   const gen = f.generation + 1;
-  return { generation: gen, primary, terms: [...f.terms, { gen, primary, start, ...(handover !== undefined && { handover }) }] };
+  return { generation: gen, primary, terms: [...f.terms, { gen, primary, start, ...(handover !== undefined && { handover }), ...(regions && { regions: [...regions] }) }] };
 }
 
 /** The fence as links act on it at `seconds`: without the terms whose handover is still ahead. */
@@ -67,7 +73,13 @@ function toItem(f: Fence): Record<string, AttributeValue> {
     primary: { S: f.primary },
     terms: {
       L: f.terms.map((t) => ({
-        M: { gen: { N: String(t.gen) }, primary: { S: t.primary }, start: { N: String(t.start) }, ...(t.handover !== undefined && { handover: { N: String(t.handover) } }) },
+        M: {
+          gen: { N: String(t.gen) },
+          primary: { S: t.primary },
+          start: { N: String(t.start) },
+          ...(t.handover !== undefined && { handover: { N: String(t.handover) } }),
+          ...(t.regions?.length && { regions: { SS: [...t.regions] } }),
+        },
       })),
     },
     ...(f.rejoined !== undefined && { rejoined: { N: String(f.rejoined) } }),
@@ -82,6 +94,7 @@ function fromItem(item: Record<string, AttributeValue> | undefined): Fence | und
     primary: t.M!.primary!.S!,
     start: Number(t.M!.start!.N),
     ...(t.M!.handover?.N && { handover: Number(t.M!.handover.N) }),
+    ...(t.M!.regions?.SS && { regions: t.M!.regions.SS }),
   }));
   return {
     generation: Number(item.generation.N),
@@ -174,8 +187,11 @@ export class FenceView {
   async target(region: string, source: string, sourceFence: Fence): Promise<Fence | undefined> {
     const fence = await this.read(region);
     if (fence || sourceFence.primary !== source) return fence && this.effective(fence);
-    // A copy of the source's whole fence, a term not in effect yet included.
-    return this.effective(await this.create(region, this.cache.get(source)?.fence ?? sourceFence));
+    const whole = this.cache.get(source)?.fence ?? sourceFence;
+    // A region that was in the table when a failover raised the fences, and has none, missed it.
+    if (currentTerm(whole).regions?.includes(region)) return undefined;
+    // A region added later: a copy of the source's whole fence, a term not in effect yet included.
+    return this.effective(await this.create(region, whole));
   }
 
   private effective(f: Fence): Fence {

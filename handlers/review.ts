@@ -39,7 +39,7 @@ export const REVIEW_PREFIX = 'review#';
 export const REVIEW_TTL_SECONDS = 30 * 24 * 3600;
 
 const entryKey = (e: ReviewEntry) =>
-  `${REVIEW_PREFIX}${e.kind}#${createHash('sha256').update(JSON.stringify([e.key, e.region, e.target ?? '', e.version ?? ''])).digest('base64url')}`;
+  `${REVIEW_PREFIX}${e.kind}#${createHash('sha256').update(JSON.stringify([e.key, e.region, e.target ?? '', e.version ?? '', e.detail ?? ''])).digest('base64url')}`;
 
 /** Records entries in a region's state table; writing the same entry twice keeps one. */
 export async function writeReviewEntries(client: Client, stateTable: string, entries: readonly ReviewEntry[], nowSeconds: number): Promise<void> {

@@ -68,63 +68,25 @@ const examples: [Step[], Chaos, Layout][] = [
   // A demoted primary's write, then overwritten by replication from the new primary: reported all the same, with its version.
   [[failoverTo(1, true), write('put', 1, 'former'), write('update', 1)], calm, 'primary'],
   // Three regions' links live through two failovers.
-  [[write('put', 0), write('update', 1), failoverTo(1, true), write('update', 0), write('delete', 1), failoverTo(2, false), write('put', 1, 'former'), write('delete', 0)], calm, 'all'],
+  [[write('put', 0), write('update', 1), failoverTo(1, true), write('update', 0), write('delete', 1), failoverTo(2, false), write('put', 1, 'former'), write('delete', 0)], calm, 'all'],  // A write a region took in the second after its rejoin was never found as a stray (the rejoin was marked at the next second).
+  [[failoverTo(1, true), write('put', 1, 'former'), { kind: 'rejoin' }, write('put', 2, 'former'), write('update', 2)], calm, 'primary'],
+  // A failover raised the fence of a region that missed an earlier one: links overwrote its unreplicated tail before it rejoined.
+  [[write('put', 0), { kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(1, false), failoverTo(2, false), write('put', 1)], calm, 'primary'],
+  // A primary whose links never finished a batch had no fence: the new primary's link created it as a copy of its own.
+  [[{ kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(2, false), write('put', 1)], calm, 'primary'],
+  // A region's second rejoin-diff of an item replaced its first where neither carried a version.
+  [[{ kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(1, false), { kind: 'rejoin' }, write('put', 1, 'former')], calm, 'primary'],
 ];
 
-/**
- * Histories that lose a write today, each through a bug outside this test: `run` lets exactly that
- * case pass while its flag in `KNOWN` is on, and each runs below, pending, with its flag off. Fixing
- * one: delete its flag and its carve-out in `run`, and move its history to `examples`.
- */
-const knownBugs: { bug: keyof Known; history: [Step[], Chaos, Layout] }[] = [
-  {
-    // cli/rejoin.ts marks a region rejoined at the *next* whole second (Math.ceil), and findStrays skips records stamped up to
-    // it: a write the region takes in the second or two after its rejoin is never found as a stray. Overwritten by replication
-    // before the next rejoin, it leaves no trace.
-    bug: 'rejoinBlindWindow',
-    history: [[failoverTo(1, true), write('put', 1, 'former'), { kind: 'rejoin' }, write('put', 2, 'former'), write('update', 2)], calm, 'primary'],
-  },
-  {
-    // A region that missed a failover gets its fence raised by the next failover (cli/failover.ts raises every fence it reads,
-    // a generation behind or not), so the new primary's links write into it before it rejoins and overwrite its unreplicated tail:
-    // here k1's v2, which no report ever names.
-    bug: 'admittedBeforeRejoin',
-    history: [[write('put', 0), { kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(1, false), failoverTo(2, false), write('put', 1)], calm, 'primary'],
-  },
-  {
-    // A primary whose links never finished a batch has no fence; after an unplanned failover the new primary's link creates it as a
-    // copy of its own (handlers/fence.ts FenceView.target, meant for a region added later) and overwrites the old primary's tail.
-    bug: 'admittedBeforeRejoin',
-    history: [[{ kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(2, false), write('put', 1)], calm, 'primary'],
-  },
-  {
-    // A review entry's id is its kind, key, regions and version, not its detail (handlers/review.ts): a region's second rejoin-diff
-    // of an item replaces its first where the region's item carried no version both times (an application's write; a deletion).
-    // Here the first was the only record of the old primary's unreplicated tail.
-    bug: 'reviewEntryReplaced',
-    history: [[{ kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(1, false), { kind: 'rejoin' }, write('put', 1, 'former')], calm, 'primary'],
-  },
-];
-
-/** Bugs outside this test that `run` lets pass while on: see `knownBugs`. */
-interface Known {
-  readonly rejoinBlindWindow: boolean;
-  readonly admittedBeforeRejoin: boolean;
-  readonly reviewEntryReplaced: boolean;
-}
-const KNOWN: Known = { rejoinBlindWindow: true, admittedBeforeRejoin: true, reviewEntryReplaced: true };
 
 describe('failover: fences, terms and review (property, DynamoDB Local, three regions)', function () {
   this.timeout(RUNS * 20_000);
 
   it(`replicas converge on the current primary, versions never go back, no acknowledged write of a primary is lost, nothing writes into the primary, one replica write per change, every other write is reported with its version (${RUNS} runs)`, async () => {
-    await fc.assert(fc.asyncProperty(history, chaosSettings, layout, (steps, c, links) => run(steps, c, links, KNOWN)), { numRuns: RUNS, examples });
+    await fc.assert(fc.asyncProperty(history, chaosSettings, layout, (steps, c, links) => run(steps, c, links)), { numRuns: RUNS, examples });
   });
 
   // Pending until fixed: each fails today on its own bug (the others let pass), naming the write it loses.
-  for (const { bug, history: [steps, c, links] } of knownBugs) {
-    it.skip(`known bug ${bug}: ${JSON.stringify(steps)}`, () => run(steps, c, links, { ...KNOWN, [bug]: false }));
-  }
 });
 
 /** One replica write, as the handler reported it through `onApplied`. */
@@ -152,7 +114,7 @@ function sequenceOf(e: RecordedReview): string | undefined {
   return undefined;
 }
 
-async function run(steps: Step[], c: Chaos, links: Layout, known: Known): Promise<void> {
+async function run(steps: Step[], c: Chaos, links: Layout): Promise<void> {
   const name = uniqueName('Fp');
   const spec = { name, partitionKey: { name: 'pk', type: 'S' as const }, primaryRegion: REGIONS[0]!, replicaRegions: REGIONS.slice(1) };
   const dir = mkdtempSync(join(tmpdir(), 'failover-property-'));
@@ -405,8 +367,6 @@ async function run(steps: Step[], c: Chaos, links: Layout, known: Known): Promis
     // every item a returning region held differently (an unplanned failover's lost tail, a demoted primary's deletion), with the
     // region's version and both states,
     for (const [i, d] of rejoinDiffs.entries()) {
-      // Known bug: a later rejoin-diff with the same kind, key, regions and version replaced this one.
-      if (known.reviewEntryReplaced && rejoinDiffs.slice(i + 1).some((l) => l.region === d.region && l.primary === d.primary && l.key === d.key && l.version === d.version)) continue;
       const found = entries.filter((e) => e.kind === 'rejoin-diff' && e.region === d.region && e.target === d.primary && keyText(e.key) === d.key && e.version === d.version && e.detail === d.detail);
       assert.ok(found.length > 0, `the rejoin of ${d.region} did not report ${d.key} (version ${d.version}; ${d.detail}): ${JSON.stringify(entries.filter((e) => keyText(e.key) === d.key))}`);
     }
@@ -424,8 +384,6 @@ async function run(steps: Step[], c: Chaos, links: Layout, known: Known): Promis
     for (const w of strays) {
       const seq = sequences.get(`${w.region} v${w.v}`);
       assert.ok(seq, `${w.region}'s stream holds the write of v${w.v}`);
-      // Known bug: a write stamped no later than the second its region's last rejoin was marked at is never found as a stray.
-      if (known.rejoinBlindWindow && w.afterRejoin !== undefined && stamps.get(`${w.region} v${w.v}`)! <= w.afterRejoin) continue;
       const found = entries.filter((e) => e.region === w.region && keyText(e.key) === w.key && sequenceOf(e) === seq);
       assert.ok(found.length > 0, `the write of v${w.v} to ${w.key} on ${w.region} (sequence number ${seq}), never replicated, is not in the review report: ${JSON.stringify(entries.filter((e) => keyText(e.key) === w.key))}`);
     }
@@ -433,7 +391,7 @@ async function run(steps: Step[], c: Chaos, links: Layout, known: Known): Promis
     const intoPrimary = applied.filter((a) => a.target === a.primary);
     assert.deepEqual(intoPrimary, [], 'replication wrote into the current primary');
     // Nor into a region that missed a failover, before it rejoins: that would overwrite its unreplicated writes unreported.
-    if (!known.admittedBeforeRejoin) assert.deepEqual(applied.filter((a) => a.missed), [], 'replication wrote into a region that missed a failover before it rejoined');
+    assert.deepEqual(applied.filter((a) => a.missed), [], 'replication wrote into a region that missed a failover before it rejoined');
     // No loops: a replica write only ever carries an application change of its own source region (never an echo), and each
     // change reaches each replica in at most one write (the same write retried aside: one version).
     for (const a of applied) assert.ok(changes.has(`${a.source} ${a.change}`), `${a.source} -> ${a.target} wrote ${a.change} (${a.version}): no application change of ${a.source}`);
