@@ -140,7 +140,9 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
       report.fences.push({ region: r.region, outcome: 'behind', generation: r.fence?.generation ?? 1, detail: `missed generation ${current.generation}: run \`ddb-replicator rejoin --region ${r.region}\`` });
       continue;
     }
-    const { outcome, fence } = await raiseFence(ctx.client(r.region), state, raised);
+    // The region's own rejoin mark goes along: what it reported then is not found again as strays.
+    const own = r.fence?.rejoinedAt !== undefined ? { rejoined: r.fence.rejoined, rejoinedAt: r.fence.rejoinedAt } : {};
+    const { outcome, fence } = await raiseFence(ctx.client(r.region), state, { ...raised, ...own });
     report.fences.push({ region: r.region, outcome, generation: fence.generation });
     if (outcome === 'newer') return refuse(`${r.region} already holds generation ${fence.generation} (primary ${fence.primary}): another failover ran meanwhile; read it with \`ddb-replicator status\``);
   }

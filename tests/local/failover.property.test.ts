@@ -63,6 +63,8 @@ const write = (op: 'put' | 'update' | 'delete', key: number, at: 'primary' | 'fo
 const failoverTo = (to: number, planned: boolean, oldLinkRuns = false): Step => ({ kind: 'failover', to, planned, oldLinkRuns });
 /** Histories that once failed, always run first. */
 const examples: [Step[], Chaos, Layout][] = [
+  // A later failover's raised fence dropped the region's rejoin mark: what its rejoin had reported was found again, refusing its promotion.
+  [[failoverTo(1, false, true), { kind: 'rejoin' }, failoverTo(2, true), failoverTo(0, true), write('put', 0)], { ...calm, batchSize: 1 }, 'primary'],
   // Replication's deletion of an item the old primary wrote itself (no __rep_v) was a stray there: the planned failback was refused.
   [[write('put', 1), failoverTo(1, true), write('delete', 1), failoverTo(0, true)], calm, 'primary'],
   // A demoted primary's write, then overwritten by replication from the new primary: reported all the same, with its version.
