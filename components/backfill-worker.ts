@@ -24,6 +24,8 @@ export interface BackfillWorkerArgs {
   readonly stateTableArn: pulumi.Input<string>;
   /** Memory in MB (default 1024: CPU scales with it, and JSON and hashing are the worker's work). */
   readonly memoryMb?: number;
+  /** Tags of every resource; default the table's. */
+  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**
@@ -37,10 +39,11 @@ export class BackfillWorker extends pulumi.ComponentResource {
   constructor(name: string, args: BackfillWorkerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('ddb-replicator:index:BackfillWorker', name, {}, opts);
     const { table } = args;
-    const parent = { parent: this };
+    const parent = { parent: this, retainOnDelete: opts?.retainOnDelete };
+    const tags = args.tags ?? table.tags;
     const names = backfillWorkerNames(table.name, args.sourceRegion, args.slot);
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: names.logGroupName, retentionInDays: 30, tags: table.tags }, parent);
-    const role = new aws.iam.Role(`${name}-role`, { name: names.roleName, assumeRolePolicy: JSON.stringify(LAMBDA_ASSUME_ROLE_POLICY), tags: table.tags }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { region: args.sourceRegion, name: names.logGroupName, retentionInDays: 30, tags }, parent);
+    const role = new aws.iam.Role(`${name}-role`, { name: names.roleName, assumeRolePolicy: JSON.stringify(LAMBDA_ASSUME_ROLE_POLICY), tags }, parent);
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
@@ -55,6 +58,7 @@ export class BackfillWorker extends pulumi.ComponentResource {
     const fn = new aws.lambda.Function(
       `${name}-fn`,
       {
+        region: args.sourceRegion,
         name: names.functionName,
         runtime: 'nodejs22.x', // as the links' (components/replication-link.ts LAMBDA_RUNTIME)
         architectures: ['arm64'],
@@ -73,9 +77,9 @@ export class BackfillWorker extends pulumi.ComponentResource {
             [WORKER_ENV.keyAttributes]: JSON.stringify([table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])]),
           },
         },
-        tags: table.tags,
+        tags,
       },
-      { parent: this, dependsOn: [policy] },
+      { ...parent, dependsOn: [policy] },
     );
     this.functionName = fn.name;
     this.registerOutputs({ functionName: this.functionName });

@@ -12,12 +12,15 @@ export interface RegionalTableArgs {
   /** The table as configured. Its role (primary or replica) changes nothing here, by design. */
   readonly table: TableModel;
   readonly region: string;
+  /** Tags of both tables; default the table's. */
+  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**
  * The table in one region. Every region gets the same definition, with a NEW_AND_OLD_IMAGES stream,
  * so any replica can be promoted to primary by a config change that replaces no table. Both tables
- * are retained when a region is removed from the config (and protected while deletion protection is on).
+ * are retained when a region is removed from the config, and protected while deletion protection is
+ * on, unless this component's options set `protect` themselves.
  */
 export class RegionalTable extends pulumi.ComponentResource {
   readonly table: aws.dynamodb.Table;
@@ -31,9 +34,12 @@ export class RegionalTable extends pulumi.ComponentResource {
     const t = args.table;
     const gsiKeys = t.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, ...(g.sortKey ? [g.sortKey] : [])]);
     const provisioned = t.billing.mode === 'PROVISIONED' ? t.billing : undefined;
+    const kept = { parent: this, protect: opts?.protect ?? t.deletionProtection, retainOnDelete: true };
+    const tagged = (tag: string) => pulumi.output(args.tags ?? t.tags).apply((tags) => ({ ...tags, [tag]: t.name }));
     this.table = new aws.dynamodb.Table(
       `${name}-table`,
       {
+        region: args.region,
         name: t.name,
         billingMode: t.billing.mode,
         readCapacity: provisioned?.readCapacity,
@@ -59,13 +65,14 @@ export class RegionalTable extends pulumi.ComponentResource {
         // KMS encryption with the AWS managed key (aws/dynamodb).
         serverSideEncryption: { enabled: true },
         deletionProtectionEnabled: t.deletionProtection,
-        tags: { ...t.tags, [TABLE_GROUP_TAG]: t.name },
+        tags: tagged(TABLE_GROUP_TAG),
       },
-      { parent: this, protect: t.deletionProtection, retainOnDelete: true },
+      kept,
     );
     this.stateTable = new aws.dynamodb.Table(
       `${name}-state`,
       {
+        region: args.region,
         name: stateTableName(t.name),
         billingMode: 'PAY_PER_REQUEST',
         hashKey: 'pk',
@@ -74,9 +81,9 @@ export class RegionalTable extends pulumi.ComponentResource {
         pointInTimeRecovery: { enabled: true },
         serverSideEncryption: { enabled: true },
         deletionProtectionEnabled: t.deletionProtection,
-        tags: { ...t.tags, [STATE_TABLE_TAG]: t.name },
+        tags: tagged(STATE_TABLE_TAG),
       },
-      { parent: this, protect: t.deletionProtection, retainOnDelete: true },
+      kept,
     );
     this.arn = this.table.arn;
     this.streamArn = this.table.streamArn;

@@ -1,22 +1,12 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { linksFrom } from '../config/links';
-import type { TableModel } from '../config/model';
 import { alarmTopicName, physicalName } from '../config/names';
 import { METRIC_NAMES } from '../handlers/metrics';
 import { RegionalTable } from './regional-table';
+import type { ReplicatedTableArgs } from './replicated-table-args';
 import { ReplicationLink } from './replication-link';
-
-export interface ReplicatedTableArgs {
-  /** The validated table from the stack config (config/parse.ts). */
-  readonly table: TableModel;
-  /** An AWS provider for every region the table lives in (components/providers.ts). */
-  readonly providers: Readonly<Record<string, aws.Provider>>;
-  /** Namespace of the handler's metrics; default "DdbReplicator". */
-  readonly metricsNamespace?: string;
-  /** E-mail subscribed to the alarm topics; default none. */
-  readonly alarmEmail?: string;
-}
+import { resolveTableArgs } from './resolve-args';
 
 /**
  * A DynamoDB table in every region of its config, each able to be the primary: every region carries
@@ -38,23 +28,30 @@ export class ReplicatedTable extends pulumi.ComponentResource {
   /** The alarm topic per region. */
   readonly alarmTopicArns: Record<string, pulumi.Output<string>>;
 
+  /**
+   * @param name The component's name, and the tables' unless `args.name` is set.
+   * @param args The table's settings; checked with the stack config's rules, every problem named at once.
+   * @param opts Resource options. The AWS provider (opts.provider, opts.providers, the parent's, or the
+   *   default provider from the stack's `aws:*` config) serves every region: each regional resource
+   *   names its own region. `protect` and `retainOnDelete` pass to every child.
+   */
   constructor(name: string, args: ReplicatedTableArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything registers: a bad arg stops the program with one line, no stack trace.
+    const { model: table, tags, alarmEmail, metricsNamespace } = resolveTableArgs(name, args, (message) => new pulumi.RunError(message));
     super('ddb-replicator:index:ReplicatedTable', name, {}, opts);
-    const { table, providers } = args;
     const regions = [table.primaryRegion, ...table.replicaRegions];
-    for (const region of regions) {
-      if (!providers[region]) throw new Error(`ReplicatedTable ${name}: no AWS provider for region ${region}; pass one per region (components/providers.ts)`);
-    }
-    const inRegion = (region: string) => ({ parent: this, provider: providers[region]! });
+    const child = { parent: this, retainOnDelete: opts?.retainOnDelete };
     // A region removed from the config keeps its topic and subscription (no re-confirmation if it returns).
-    const kept = (region: string) => ({ ...inRegion(region), retainOnDelete: true });
+    const kept = { parent: this, retainOnDelete: true };
 
     // Named by region, never by role: a failover changes which table is read, not which tables exist.
-    const tables = Object.fromEntries(regions.map((region) => [region, new RegionalTable(`${name}-${region}`, { table, region }, { parent: this, providers: [providers[region]!] })]));
+    const tables = Object.fromEntries(
+      regions.map((region) => [region, new RegionalTable(`${name}-${region}`, { table, region, tags }, { ...child, protect: opts?.protect })]),
+    );
     const topics = Object.fromEntries(
       regions.map((region) => {
-        const topic = new aws.sns.Topic(`${name}-${region}-alarms`, { name: alarmTopicName(table.name, region), tags: table.tags }, kept(region));
-        if (args.alarmEmail) new aws.sns.TopicSubscription(`${name}-${region}-alarms-email`, { topic: topic.arn, protocol: 'email', endpoint: args.alarmEmail }, kept(region));
+        const topic = new aws.sns.Topic(`${name}-${region}-alarms`, { region, name: alarmTopicName(table.name, region), tags }, kept);
+        if (alarmEmail) new aws.sns.TopicSubscription(`${name}-${region}-alarms-email`, { region, topic: topic.arn, protocol: 'email', endpoint: alarmEmail }, kept);
         return [region, topic];
       }),
     );
@@ -75,10 +72,11 @@ export class ReplicatedTable extends pulumi.ComponentResource {
               replicaTableArns: Object.fromEntries(targets.map((r) => [r, tables[r]!.arn])),
               stateTableArn: tables[source]!.stateTable.arn,
               targetStateTableArns: Object.fromEntries(targets.map((r) => [r, tables[r]!.stateTable.arn])),
-              metricsNamespace: args.metricsNamespace ?? 'DdbReplicator',
+              metricsNamespace,
               alarmTopicArn: topics[source]!.arn,
+              tags,
             },
-            inRegion(source),
+            child,
           ),
       ),
     );
@@ -89,9 +87,10 @@ export class ReplicatedTable extends pulumi.ComponentResource {
         new aws.cloudwatch.MetricAlarm(
           `${name}-${region}-review`,
           {
+            region,
             name: physicalName('alarm', table.name, `${region}-review`),
             alarmDescription: `${table.name}: writes in ${region} that replication will not carry are in the review report (ddb-replicator review)`,
-            namespace: args.metricsNamespace ?? 'DdbReplicator',
+            namespace: metricsNamespace,
             metricName: METRIC_NAMES.review,
             dimensions: { Table: table.name, SourceRegion: region },
             statistic: 'Sum',
@@ -102,9 +101,9 @@ export class ReplicatedTable extends pulumi.ComponentResource {
             treatMissingData: 'notBreaching',
             alarmActions: [topics[region]!.arn],
             okActions: [topics[region]!.arn],
-            tags: table.tags,
+            tags,
           },
-          inRegion(region),
+          child,
         ),
     );
 

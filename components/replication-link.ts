@@ -35,6 +35,8 @@ export interface ReplicationLinkArgs {
   readonly metricsNamespace: string;
   /** SNS topic every alarm notifies. */
   readonly alarmTopicArn: pulumi.Input<string>;
+  /** Tags of every resource; default the table's. */
+  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**
@@ -53,13 +55,17 @@ export class ReplicationLink extends pulumi.ComponentResource {
     super('ddb-replicator:index:ReplicationLink', name, {}, opts);
     const { table } = args;
     this.sourceRegion = args.sourceRegion;
-    const parent = { parent: this };
+    // The SDK passes only protect from a component to its children; retainOnDelete is passed on here.
+    const parent = { parent: this, retainOnDelete: opts?.retainOnDelete };
+    const tags = args.tags ?? table.tags;
+    // pulumi-aws v7 pins each regional resource to its region: one AWS provider serves them all.
+    const region = args.sourceRegion;
     const names = linkNames(table.name, args.sourceRegion, args.slot);
 
     // Failed batches' coordinates outlive the link: a removed region keeps its DLQ, and its messages.
-    const dlq = new aws.sqs.Queue(`${name}-dlq`, { name: names.queueName, messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags: table.tags }, { parent: this, retainOnDelete: true });
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: names.logGroupName, retentionInDays: 30, tags: table.tags }, parent);
-    const role = new aws.iam.Role(`${name}-role`, { name: names.roleName, assumeRolePolicy: JSON.stringify(LAMBDA_ASSUME_ROLE_POLICY), tags: table.tags }, parent);
+    const dlq = new aws.sqs.Queue(`${name}-dlq`, { region, name: names.queueName, messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags }, { parent: this, retainOnDelete: true });
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { region, name: names.logGroupName, retentionInDays: 30, tags }, parent);
+    const role = new aws.iam.Role(`${name}-role`, { name: names.roleName, assumeRolePolicy: JSON.stringify(LAMBDA_ASSUME_ROLE_POLICY), tags }, parent);
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
@@ -87,6 +93,7 @@ export class ReplicationLink extends pulumi.ComponentResource {
     const fn = new aws.lambda.Function(
       `${name}-fn`,
       {
+        region,
         name: names.functionName,
         runtime: LAMBDA_RUNTIME,
         architectures: ['arm64'],
@@ -106,19 +113,20 @@ export class ReplicationLink extends pulumi.ComponentResource {
             [ENV.metricsNamespace]: args.metricsNamespace,
           },
         },
-        tags: table.tags,
+        tags,
       },
-      { parent: this, dependsOn: [policy] },
+      { ...parent, dependsOn: [policy] },
     );
 
     // Copies existing items to this link's targets on demand: ddb-replicator backfill --workers N.
     const { sourceRegion, slot, targetRegions, sourceTableArn, replicaTableArns, stateTableArn } = args;
-    new BackfillWorker(`${name}-backfill`, { table, sourceRegion, slot, targetRegions, sourceTableArn, replicaTableArns, stateTableArn }, parent);
+    new BackfillWorker(`${name}-backfill`, { table, sourceRegion, slot, targetRegions, sourceTableArn, replicaTableArns, stateTableArn, tags }, parent);
 
     const s = table.stream;
     this.eventSourceMapping = new aws.lambda.EventSourceMapping(
       `${name}-esm`,
       {
+        region,
         eventSourceArn: args.sourceStreamArn,
         functionName: fn.arn,
         enabled: args.enabled,
@@ -132,20 +140,21 @@ export class ReplicationLink extends pulumi.ComponentResource {
         functionResponseTypes: ['ReportBatchItemFailures'],
         destinationConfig: { onFailure: { destinationArn: dlq.arn } },
       },
-      { parent: this, dependsOn: [policy] },
+      { ...parent, dependsOn: [policy] },
     );
 
     const alarm = (suffix: string, a: Omit<aws.cloudwatch.MetricAlarmArgs, 'alarmActions' | 'okActions' | 'comparisonOperator' | 'treatMissingData'>) =>
       new aws.cloudwatch.MetricAlarm(
         `${name}-${suffix}`,
         {
+          region,
           name: names.alarmName(suffix),
           comparisonOperator: 'GreaterThanThreshold',
           // Idle streams and empty queues emit no data points: silence is healthy.
           treatMissingData: 'notBreaching',
           alarmActions: [args.alarmTopicArn],
           okActions: [args.alarmTopicArn],
-          tags: table.tags,
+          tags,
           ...a,
         },
         parent,

@@ -34,15 +34,16 @@ const TABLE_KEYS = [
 ];
 const NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+export const DEFAULT_METRICS_NAMESPACE = 'DdbReplicator';
 
 type Raw = Record<string, unknown>;
 
 /** Reads one path of the raw config, recording a problem instead of throwing. */
-class Reader {
+export class Reader {
   constructor(readonly problems: string[], readonly where: string) {}
 
   problem(key: string, value: unknown, allowed: string): undefined {
-    this.problems.push(`${this.where}.${key} is ${value === undefined ? 'missing' : JSON.stringify(value)}: ${allowed}`);
+    this.problems.push(`${this.where ? `${this.where}.` : ''}${key} is ${value === undefined ? 'missing' : JSON.stringify(value)}: ${allowed}`);
     return undefined;
   }
 
@@ -99,24 +100,36 @@ export function parseStackConfig(raw: { tables?: unknown; alarmEmail?: unknown; 
     top.problem('tables', raw.tables, 'list at least one table to replicate (see Pulumi.yaml for its keys)');
   } else {
     raw.tables.forEach((t, i) => {
-      const table = parseTable(t, i, problems);
+      const label = typeof (t as Raw | null)?.name === 'string' ? `tables[${i}] (${(t as Raw).name})` : `tables[${i}]`;
+      const table = readTable(t, label, problems);
       if (table) tables.push(table);
     });
     const names = tables.map((t) => t.name);
     for (const dup of new Set(names.filter((n, i) => names.indexOf(n) !== i))) problems.push(`ddb-replicator.tables lists table ${dup} more than once: give each table one entry`);
   }
-  const alarmEmail = raw.alarmEmail === undefined || raw.alarmEmail === '' ? undefined : top.string(raw.alarmEmail, 'alarmEmail', EMAIL, 'use an e-mail address such as oncall@example.com, or leave it empty');
-  const metricsNamespace =
-    raw.metricsNamespace === undefined || raw.metricsNamespace === ''
-      ? 'DdbReplicator'
-      : top.string(raw.metricsNamespace, 'metricsNamespace', /^(?!AWS\/).{1,255}$/s, 'use 1 to 255 characters, not starting with AWS/ (reserved for AWS)');
+  const alarmEmail = readAlarmEmail(top, raw.alarmEmail);
+  const metricsNamespace = readMetricsNamespace(top, raw.metricsNamespace);
   if (problems.length > 0) throw new StackConfigError(problems);
   return { tables, alarmEmail, metricsNamespace: metricsNamespace! };
 }
 
-function parseTable(raw: unknown, index: number, problems: string[]): TableModel | undefined {
+/** `alarmEmail`: an address, or none (empty or missing). */
+export function readAlarmEmail(r: Reader, raw: unknown): string | undefined {
+  return raw === undefined || raw === '' ? undefined : r.string(raw, 'alarmEmail', EMAIL, 'use an e-mail address such as oncall@example.com, or leave it empty');
+}
+
+/** `metricsNamespace`: default DdbReplicator; never AWS/. */
+export function readMetricsNamespace(r: Reader, raw: unknown): string | undefined {
+  if (raw === undefined || raw === '') return DEFAULT_METRICS_NAMESPACE;
+  return r.string(raw, 'metricsNamespace', /^(?!AWS\/).{1,255}$/s, 'use 1 to 255 characters, not starting with AWS/ (reserved for AWS)');
+}
+
+/**
+ * The rules of one table's settings, shared by the stack config (`ddb-replicator:tables`) and the
+ * ReplicatedTable component's args: every problem is pushed to `problems`, prefixed with `label`.
+ */
+export function readTable(raw: unknown, label: string, problems: string[]): TableModel | undefined {
   const before = problems.length;
-  const label = typeof (raw as Raw | null)?.name === 'string' ? `tables[${index}] (${(raw as Raw).name})` : `tables[${index}]`;
   const r = new Reader(problems, label);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     problems.push(`${label} is ${JSON.stringify(raw)}: use a map with name, partitionKey, primaryRegion and replicaRegions`);
@@ -153,7 +166,7 @@ function parseTable(raw: unknown, index: number, problems: string[]): TableModel
   const l = t.lambda === undefined ? {} : (r.object(t.lambda, 'lambda', ['memoryMb', 'timeoutSeconds']) ?? {});
   const lambda = { memoryMb: r.number(l.memoryMb, 'lambda.memoryMb', 128, 10_240, 512), timeoutSeconds: r.number(l.timeoutSeconds, 'lambda.timeoutSeconds', 1, 900, 60) };
   const deletionProtection = r.boolean(t.deletionProtection, 'deletionProtection', true);
-  const tags = parseTags(r, t.tags);
+  const tags = readTags(r, t.tags);
   checkKeyAttributes(r, partitionKey, sortKey, globalSecondaryIndexes, ttlAttribute);
   if (problems.length > before) return undefined;
   return {
@@ -262,7 +275,8 @@ function parseIndexes(r: Reader, raw: unknown, billing: Billing | undefined): Gl
   return out.every(Boolean) ? (out as GlobalSecondaryIndex[]) : undefined;
 }
 
-function parseTags(r: Reader, raw: unknown): Record<string, string> | undefined {
+/** `tags`: at most 50, AWS's tag lengths. */
+export function readTags(r: Reader, raw: unknown): Record<string, string> | undefined {
   if (raw === undefined) return {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return r.problem('tags', raw, 'use a map of tag names to string values');
   const entries = Object.entries(raw as Raw);

@@ -1,37 +1,29 @@
 import { strict as assert } from 'node:assert';
-import type { TableModel } from '../../config/model';
 import { backfillWorkerBundle, BACKFILL_WORKER_TIMEOUT_SECONDS } from '../../components/backfill-worker';
-import { regionalProviders } from '../../components/providers';
 import { ReplicatedTable } from '../../components/replicated-table';
+import type { ReplicatedTableArgs } from '../../components/replicated-table-args';
 import { ofType, RecordedResource, settled, useMocks } from '../support/pulumi-mocks';
 
-const TABLE: TableModel = {
+const TABLE = {
   name: 'Users',
   partitionKey: { name: 'userId', type: 'S' },
   sortKey: { name: 'at', type: 'N' },
-  globalSecondaryIndexes: [],
   primaryRegion: 'us-east-1',
   replicaRegions: ['eu-west-1', 'ap-southeast-2'],
-  linkSlots: {},
-  billing: { mode: 'PAY_PER_REQUEST' },
   ttlAttribute: 'expiresAt',
-  conflictPolicy: 'source-wins',
-  replicateTtlDeletes: true,
-  stream: { batchSize: 100, batchingWindowSeconds: 0, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 3600, parallelizationFactor: 1 },
-  alarms: { iteratorAgeMs: 60_000, replicationLatencyMs: 120_000, conflicts: 0 },
-  lambda: { memoryMb: 512, timeoutSeconds: 60 },
-  deletionProtection: true,
   tags: { team: 'identity' },
-};
+} as const satisfies ReplicatedTableArgs;
 
 async function deploy(): Promise<RecordedResource[]> {
   const recorded = useMocks();
-  new ReplicatedTable(TABLE.name, { table: TABLE, providers: regionalProviders([TABLE.primaryRegion, ...TABLE.replicaRegions]) });
+  new ReplicatedTable(TABLE.name, { ...TABLE, replicaRegions: [...TABLE.replicaRegions] });
   await settled();
   return recorded;
 }
 
 const FN = 'aws:lambda/function:Function';
+/** IAM is global: a role policy's link is named by its source region. */
+const sourceRegionOf = (p: RecordedResource) => /^Users-([a-z]+-[a-z]+-\d)-/.exec(p.name)![1]!;
 const env = (f: RecordedResource) => f.inputs.environment.variables as Record<string, string>;
 
 describe('BackfillWorker (Pulumi mocks)', function () {
@@ -57,7 +49,7 @@ describe('BackfillWorker (Pulumi mocks)', function () {
     const policies = ofType(r, 'aws:iam/rolePolicy:RolePolicy').filter((p) => p.name.endsWith('-backfill-policy'));
     assert.ok(policies.length >= 3);
     for (const p of policies) {
-      const region = p.region!;
+      const region = sourceRegionOf(p);
       const doc = JSON.parse(p.inputs.policy);
       const byId = Object.fromEntries(doc.Statement.map((s: { Sid: string }) => [s.Sid, s]));
       assert.deepEqual(Object.keys(byId), ['ReadSourceItems', 'WriteReplicaItems', 'KeepCheckpoints', 'WriteLogs']);

@@ -1,35 +1,28 @@
 import { strict as assert } from 'node:assert';
-import type { TableModel } from '../../config/model';
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
 import { linkSlot } from '../../config/links';
+import { parseStackConfig, StackConfigError } from '../../config/parse';
 import { NAME_RULES } from '../../config/names';
 import { replicationBundle } from '../../components/lambda-bundle';
-import { regionalProviders } from '../../components/providers';
 import { ReplicatedTable } from '../../components/replicated-table';
+import type { ReplicatedTableArgs } from '../../components/replicated-table-args';
+import { resolveTableArgs } from '../../components/resolve-args';
 import { ofType, RecordedResource, settled, useMocks } from '../support/pulumi-mocks';
 
-const TABLE: TableModel = {
-  name: 'Users',
+/** Only what differs from the defaults: the component applies those. */
+const ARGS: ReplicatedTableArgs = {
   partitionKey: { name: 'userId', type: 'S' },
   globalSecondaryIndexes: [{ name: 'byEmail', partitionKey: { name: 'email', type: 'S' }, projectionType: 'KEYS_ONLY' }],
   primaryRegion: 'us-east-1',
   replicaRegions: ['eu-west-1', 'ap-southeast-2'],
-  linkSlots: {},
-  billing: { mode: 'PAY_PER_REQUEST' },
   ttlAttribute: 'expiresAt',
-  conflictPolicy: 'source-wins',
-  replicateTtlDeletes: true,
-  stream: { batchSize: 100, batchingWindowSeconds: 0, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 3600, parallelizationFactor: 1 },
-  alarms: { iteratorAgeMs: 60_000, replicationLatencyMs: 120_000, conflicts: 0 },
-  lambda: { memoryMb: 512, timeoutSeconds: 60 },
-  deletionProtection: true,
   tags: { team: 'identity' },
 };
 
-async function deploy(table: Partial<TableModel> = {}, extra: { alarmEmail?: string } = {}): Promise<RecordedResource[]> {
+async function deploy(args: Partial<ReplicatedTableArgs> = {}, opts?: pulumi.ComponentResourceOptions): Promise<RecordedResource[]> {
   const recorded = useMocks();
-  const t = { ...TABLE, ...table };
-  const providers = regionalProviders([t.primaryRegion, ...t.replicaRegions]);
-  new ReplicatedTable(t.name, { table: t, providers, metricsNamespace: 'DdbReplicator', ...extra });
+  new ReplicatedTable('Users', { ...ARGS, ...args }, opts);
   await settled();
   return recorded;
 }
@@ -38,6 +31,8 @@ async function deploy(table: Partial<TableModel> = {}, extra: { alarmEmail?: str
 const ofLinks = (r: RecordedResource[], type: string) => ofType(r, type).filter((x) => !x.name.includes('-backfill-'));
 const envOf = (fn: RecordedResource) => fn.inputs.environment.variables as Record<string, string>;
 const TABLE_TYPE = 'aws:dynamodb/table:Table';
+/** IAM is global: a role policy's link is named by its source region. */
+const sourceRegionOf = (p: RecordedResource) => /^Users-([a-z]+-[a-z]+-\d)-/.exec(p.name)![1]!;
 /** The replicated tables themselves, without the replication state tables beside them. */
 const dataTables = (r: RecordedResource[]) => ofType(r, TABLE_TYPE).filter((t) => !t.name.endsWith('-state'));
 
@@ -102,15 +97,16 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
       const doc = JSON.parse(p.inputs.policy);
       const own = doc.Statement.find((s: { Sid: string }) => s.Sid === 'KeepReplicationState');
       assert.deepEqual(own.Action, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
-      assert.deepEqual(own.Resource, [`arn:aws:dynamodb:${p.region}:123456789012:table/Users.replication`]);
+      const region = sourceRegionOf(p);
+      assert.deepEqual(own.Resource, [`arn:aws:dynamodb:${region}:123456789012:table/Users.replication`]);
       const fences = doc.Statement.find((s: { Sid: string }) => s.Sid === 'CheckTargetFences');
       assert.deepEqual(fences.Action, ['dynamodb:GetItem', 'dynamodb:PutItem']);
-      for (const arn of fences.Resource) assert.match(arn, new RegExp(`^arn:aws:dynamodb:(?!${p.region})[a-z0-9-]+:123456789012:table/Users\\.replication$`));
+      for (const arn of fences.Resource) assert.match(arn, new RegExp(`^arn:aws:dynamodb:(?!${region})[a-z0-9-]+:123456789012:table/Users\\.replication$`));
     }
   });
 
   it('supports provisioned capacity, with GSIs inheriting the table capacity', async () => {
-    const r = await deploy({ billing: { mode: 'PROVISIONED', readCapacity: 5, writeCapacity: 7 } });
+    const r = await deploy({ billingMode: 'PROVISIONED', readCapacity: 5, writeCapacity: 7 });
     const t = dataTables(r)[0]!.inputs;
     assert.equal(t.billingMode, 'PROVISIONED');
     assert.equal(t.readCapacity, 5);
@@ -163,7 +159,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     assert.equal(roles.length, 5);
     for (const role of roles) {
       const doc = JSON.parse(role.inputs.policy);
-      const region = role.region!;
+      const region = sourceRegionOf(role);
       for (const s of doc.Statement) {
         for (const action of s.Action) assert.ok(!action.includes('*'), `action ${action}`);
         if (s.Resource.includes('*')) {
@@ -179,7 +175,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
   });
 
   it('alarms on iterator age, DLQ depth, errors, throttles, latency and conflicts, all notifying their region\'s topic', async () => {
-    const r = await deploy({ replicaRegions: ['eu-west-1'] }, { alarmEmail: 'oncall@example.com' });
+    const r = await deploy({ replicaRegions: ['eu-west-1'], alarmEmail: 'oncall@example.com' });
     const alarms = ofType(r, 'aws:cloudwatch/metricAlarm:MetricAlarm').filter((a) => a.region === 'us-east-1');
     const byMetric = Object.fromEntries(alarms.map((a) => [a.inputs.metricName, a.inputs]));
     assert.deepEqual(Object.keys(byMetric).sort(), ['ApproximateNumberOfMessagesVisible', 'Conflicts', 'Errors', 'IteratorAge', 'RecordsForReview', 'ReplicationLatency', 'Throttles']);
@@ -242,7 +238,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
   });
 
   it('protects the tables, and keeps tables, DLQs, topics and subscriptions in AWS when their region leaves the config', async () => {
-    const r = await deploy({}, { alarmEmail: 'oncall@example.com' });
+    const r = await deploy({ alarmEmail: 'oncall@example.com' });
     for (const type of ['aws:dynamodb/table:Table', 'aws:sqs/queue:Queue', 'aws:sns/topic:Topic', 'aws:sns/topicSubscription:TopicSubscription']) {
       for (const x of ofType(r, type)) assert.equal(x.retainOnDelete, true, `${x.name} is retained`);
     }
@@ -254,7 +250,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
 
   it('names every resource explicitly, within AWS limits, for a 255-character table name and five replica regions', async () => {
     const name = `${'T'.repeat(120)}.${'x'.repeat(134)}`;
-    const r = await deploy({ name, replicaRegions: ['eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1'] }, { alarmEmail: 'oncall@example.com' });
+    const r = await deploy({ name, replicaRegions: ['eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1'], alarmEmail: 'oncall@example.com' });
     const named: [string, keyof typeof NAME_RULES][] = [
       ['aws:dynamodb/table:Table', 'table'],
       ['aws:lambda/function:Function', 'function'],
@@ -280,9 +276,94 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     assert.match(fn!.inputs.name, /^T{30,}-[0-9a-f]{8}-[a-z]+-[a-z]+-\d-link\d$/, 'readable: the table first, a short hash, then region and slot');
   });
 
-  it('refuses a region without a provider', () => {
+
+  it('checks its args with the stack config\'s rules: one error naming every problem, the same words as the config', () => {
     useMocks();
-    assert.throws(() => new ReplicatedTable('Users', { table: TABLE, providers: regionalProviders(['us-east-1']) }), /no AWS provider for region eu-west-1/);
+    const bad = { ...ARGS, replicaRegions: ['eu-wset-1'], stream: { batchSize: 0 }, billingMode: 'PROVISIONED' as const };
+    const err = (() => {
+      try {
+        new ReplicatedTable('Users', bad);
+      } catch (e) {
+        return e as Error;
+      }
+      assert.fail('bad args were accepted');
+    })();
+    assert.ok(pulumi.RunError.isInstance(err), 'Pulumi prints a RunError as its message alone');
+    assert.doesNotMatch(err.message, /\n/, 'one line');
+    assert.match(err.message, /^invalid ReplicatedTable Users: /);
+    // The stack config's validator finds the same problems for the same settings, under the table's label.
+    const stack = (() => {
+      try {
+        parseStackConfig({ tables: [{ ...bad, name: 'Users' }] });
+      } catch (e) {
+        return (e as StackConfigError).problems;
+      }
+      assert.fail('the stack config accepted them');
+    })();
+    assert.equal(stack.length, 4, stack.join('; '));
+    for (const problem of stack) assert.ok(err.message.includes(problem.replace('tables[0] (Users).', '')), `component names: ${problem}`);
+    assert.match(err.message, /replicaRegions\[0\] is "eu-wset-1": not an AWS region; did you mean eu-west-1\?/);
+    assert.throws(() => new ReplicatedTable('Users', { ...ARGS, primaryRegion: undefined as unknown as string }), /primaryRegion is missing/);
+  });
+
+  it('takes the table name from the component unless args.name sets it, and applies every documented default', async () => {
+    const resolved = resolveTableArgs('Orders', ARGS, (m) => new Error(m));
+    assert.equal(resolved.model.name, 'Orders');
+    assert.deepEqual(resolved.model.stream, { batchSize: 100, batchingWindowSeconds: 0, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 3600, parallelizationFactor: 1 });
+    assert.deepEqual([resolved.model.conflictPolicy, resolved.model.replicateTtlDeletes, resolved.model.deletionProtection, resolved.model.billing], ['source-wins', true, true, { mode: 'PAY_PER_REQUEST' }]);
+    assert.deepEqual([resolved.model.lambda, resolved.model.alarms], [{ memoryMb: 512, timeoutSeconds: 60 }, { iteratorAgeMs: 60_000, replicationLatencyMs: 120_000, conflicts: 0 }]);
+    assert.equal(resolved.metricsNamespace, 'DdbReplicator');
+    assert.equal(resolveTableArgs('Orders', { ...ARGS, name: 'orders-v2' }, (m) => new Error(m)).model.name, 'orders-v2');
+  });
+
+  it('takes tags and alarmEmail from other resources, and checks them with the same rules once they are known', async () => {
+    useMocks();
+    const known = <T>(o: pulumi.Input<T> | undefined) => new Promise<T>((resolve, reject) => (pulumi.output(o) as any).promise().then(resolve, reject));
+    const later = resolveTableArgs('Users', { ...ARGS, tags: pulumi.output({ team: pulumi.output('identity') }), alarmEmail: pulumi.output('oncall@example.com') }, (m) => new Error(m));
+    assert.deepEqual(await known(later.tags), { team: 'identity' });
+    assert.equal(await known(later.alarmEmail), 'oncall@example.com');
+    const bad = resolveTableArgs('Users', { ...ARGS, alarmEmail: pulumi.output('oncall'), tags: pulumi.output({ team: 'x'.repeat(300) }) }, (m) => new Error(m));
+    await assert.rejects(known(bad.alarmEmail), /^Error: invalid ReplicatedTable Users: alarmEmail is "oncall": use an e-mail address/);
+    await assert.rejects(known(bad.tags), /tags\.team is "x{300}": tag values are strings of at most 256 characters/);
+    const r = await deploy({ tags: pulumi.output({ team: 'identity' }) });
+    for (const t of dataTables(r)) assert.deepEqual(t.inputs.tags, { team: 'identity', 'ddb-replicator:table': 'Users' });
+    for (const f of ofLinks(r, 'aws:lambda/function:Function')) assert.deepEqual(f.inputs.tags, { team: 'identity' });
+  });
+
+  it('serves every region with the AWS provider of its options (or its parent\'s), each regional resource naming its region', async () => {
+    const recorded = useMocks();
+    const account = new aws.Provider('audit-account', { region: 'us-west-2', assumeRoles: [{ roleArn: 'arn:aws:iam::210987654321:role/deployer' }] });
+    class Platform extends pulumi.ComponentResource {
+      constructor() {
+        super('acme:index:Platform', 'platform', {}, { providers: [account] });
+        new ReplicatedTable('Users', ARGS, { parent: this });
+      }
+    }
+    new Platform();
+    await settled();
+    const providerUrn = recorded.find((x) => x.type === 'pulumi:providers:aws')!.urn;
+    const awsResources = recorded.filter((x) => x.custom && x.type.startsWith('aws:'));
+    assert.ok(awsResources.length > 50);
+    for (const x of awsResources) {
+      assert.equal(x.providerUrn, providerUrn, `${x.name} uses the provider passed in`);
+      if (!x.type.startsWith('aws:iam/')) assert.match(String(x.inputs.region), /^[a-z]+-[a-z]+-\d$/, `${x.name} names its region`);
+      else assert.equal(x.inputs.region, undefined, 'IAM is global');
+    }
+    assert.deepEqual([...new Set(dataTables(recorded).map((t) => t.inputs.region))].sort(), ['ap-southeast-2', 'eu-west-1', 'us-east-1']);
+    // With no provider anywhere, the stack's default provider (aws:* config: profile, assumeRoles, defaultTags) serves them.
+    const plain = await deploy();
+    assert.ok(plain.filter((x) => x.custom && x.type.startsWith('aws:')).every((x) => x.providerUrn === undefined));
+    assert.equal(ofType(plain, 'pulumi:providers:aws').length, 0, 'creates no provider of its own');
+  });
+
+  it('passes protect and retainOnDelete from its options to every child; unset, the tables follow deletionProtection', async () => {
+    const all = (r: RecordedResource[]) => r.filter((x) => x.custom);
+    const unprotected = await deploy({}, { protect: false });
+    for (const t of ofType(unprotected, TABLE_TYPE)) assert.deepEqual([t.protect, t.inputs.deletionProtectionEnabled], [false, true], `${t.name}: the component's protect wins`);
+    const locked = await deploy({ deletionProtection: false }, { protect: true });
+    for (const x of all(locked)) assert.equal(x.protect, true, `${x.name} is protected`);
+    const kept = await deploy({}, { retainOnDelete: true });
+    for (const x of all(kept)) assert.equal(x.retainOnDelete, true, `${x.name} is retained`);
   });
 
   it('bundles the handler with esbuild, without any Pulumi code, and reports its size', () => {

@@ -23,10 +23,12 @@ const output = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(r
 describe('stack program (index.ts, Pulumi mocks)', function () {
   this.timeout(30_000);
 
-  it('builds one ReplicatedTable per configured table, sharing one provider per region, and exports what operators need', async () => {
+  it('builds one ReplicatedTable per configured table on the stack\'s default AWS provider, and exports what operators need', async () => {
     const { recorded, program } = await runProgram({ 'ddb-replicator:tables': JSON.stringify(TABLES), 'ddb-replicator:alarmEmail': 'oncall@example.com' });
     assert.deepEqual(ofType(recorded, 'ddb-replicator:index:ReplicatedTable').map((r) => r.name), ['Users', 'Orders']);
-    assert.deepEqual(ofType(recorded, 'pulumi:providers:aws').map((p) => p.inputs.region).sort(), ['ap-southeast-2', 'eu-west-1', 'us-east-1']);
+    // The default provider carries the stack's aws:* settings (profile, assumeRoles, defaultTags); each resource names its region.
+    assert.equal(ofType(recorded, 'pulumi:providers:aws').length, 0);
+    assert.deepEqual([...new Set(ofType(recorded, 'aws:dynamodb/table:Table').map((t) => t.inputs.region))].sort(), ['ap-southeast-2', 'eu-west-1', 'us-east-1']);
     const users = program.tables.Users!;
     assert.deepEqual(Object.keys(users.tableArns), ['us-east-1', 'eu-west-1', 'ap-southeast-2']);
     assert.equal(await output(users.tableArns['eu-west-1']!), 'arn:aws:dynamodb:eu-west-1:123456789012:table/Users');

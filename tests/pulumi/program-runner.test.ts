@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import { resolve } from 'node:path';
 import { unknownValue as UNKNOWN } from '@pulumi/pulumi/runtime/rpc';
 import { AnalyzerConnection, Diagnostic } from '../support/analyzer-client';
-import { providerUrn } from '../support/fake-engine';
 import { startPolicyPack } from '../support/policy-pack-process';
 import { analyzedInputs, ProgramRun, runStackProgram, stackProgramRun } from '../support/program-runner';
 
@@ -34,11 +33,13 @@ function assertDevStackShape(run: ProgramRun): void {
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(run.engine.unanswered, [], 'every request the program made was answered');
   assert.ok(ofType(run, 'pulumi:pulumi:Stack').some((s) => s.urn === `${URN}pulumi:pulumi:Stack::ddb-replicator-dev`));
-  assert.deepEqual(ofType(run, 'pulumi:providers:aws').map((p) => [p.name, p.inputs.region]).sort(), REGIONS.map((r) => [`aws-${r}`, r]).sort());
+  // One provider serves every region: the stack's default (aws:* config), which the program does not register; each resource names its region.
+  assert.deepEqual(ofType(run, 'pulumi:providers:aws'), []);
+  assert.deepEqual(run.engine.registrations.filter((r) => r.custom && r.provider !== ''), [], 'no explicit provider');
   for (const region of REGIONS) {
     const table = named(run, `Users-${region}-table`);
     assert.equal(table.urn, `${URN}ddb-replicator:index:ReplicatedTable$ddb-replicator:index:RegionalTable$aws:dynamodb/table:Table::Users-${region}-table`);
-    assert.equal(providerUrn(table.provider), `${URN}pulumi:providers:aws::aws-${region}`, `${table.name} is created in ${region}`);
+    assert.equal(table.inputs.region, region, `${table.name} is created in ${region}`);
     assert.equal(table.protect, true);
     assert.deepEqual([table.inputs.name, table.inputs.streamEnabled, table.inputs.streamViewType, table.inputs.deletionProtectionEnabled], ['Users', true, 'NEW_AND_OLD_IMAGES', true]);
   }
@@ -53,7 +54,7 @@ function assertDevStackShape(run: ProgramRun): void {
   ]);
   for (const m of mappings) {
     const region = /^Users-(.+)-link\d-esm$/.exec(m.name)![1];
-    assert.equal(providerUrn(m.provider), `${URN}pulumi:providers:aws::aws-${region}`, 'a mapping lives in the region whose stream it reads');
+    assert.equal(m.inputs.region, region, 'a mapping lives in the region whose stream it reads');
     assert.deepEqual([m.inputs.startingPosition, m.inputs.bisectBatchOnFunctionError, m.inputs.maximumRetryAttempts, m.inputs.functionResponseTypes], ['TRIM_HORIZON', true, 10, ['ReportBatchItemFailures']]);
   }
 }
@@ -69,7 +70,7 @@ describe("stack program under Pulumi's own program runner (cmd/run, ResourceMoni
     up = await stackProgramRun(ROOT, 'dev', { dryRun: false });
   });
 
-  it('previews the dev stack: tables in each region on their provider, the mappings, and unknown ARNs as the engine sees them', () => {
+  it('previews the dev stack: tables in each region, the mappings, and unknown ARNs as the engine sees them', () => {
     assertDevStackShape(preview);
     for (const m of ofType(preview, 'aws:lambda/eventSourceMapping:EventSourceMapping')) {
       assert.deepEqual([m.inputs.eventSourceArn, m.inputs.functionName, (m.inputs.destinationConfig as { onFailure: { destinationArn: unknown } }).onFailure.destinationArn], [UNKNOWN, UNKNOWN, UNKNOWN]);
@@ -119,7 +120,6 @@ describe("stack program under Pulumi's own program runner (cmd/run, ResourceMoni
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(run.engine.unanswered, []);
 
-    const regionOf = new Map(ofType(run, 'pulumi:providers:aws').map((p) => [p.urn, String(p.inputs.region)]));
     const named = run.engine.registrations.filter((r) => r.custom && r.type.startsWith('aws:') && r.inputs.name !== undefined);
     const checked = new Set<string>();
     for (const r of named) {
@@ -140,13 +140,13 @@ describe("stack program under Pulumi's own program runner (cmd/run, ResourceMoni
     assert.deepEqual([...checked].sort(), [...Object.keys(PHYSICAL_NAME_LIMITS)].sort(), 'every limit was met by a registration');
 
     // Distinct where AWS needs it: IAM roles in the account, everything else within its region (tables apart from state tables).
-    const scope = (r: (typeof named)[number]) => (r.type === 'aws:iam/role:Role' ? 'account' : r.type === 'aws:iam/rolePolicy:RolePolicy' ? String(r.parent) : regionOf.get(providerUrn(r.provider)));
+    const scope = (r: (typeof named)[number]) => (r.type === 'aws:iam/role:Role' ? 'account' : r.type === 'aws:iam/rolePolicy:RolePolicy' ? String(r.parent) : String(r.inputs.region));
     for (const type of Object.keys(PHYSICAL_NAME_LIMITS)) {
       const keys = named.filter((r) => r.type === type).map((r) => `${scope(r)} ${String(r.inputs.name)}`);
       assert.equal(new Set(keys).size, keys.length, `${type} names collide: ${keys.filter((k, i) => keys.indexOf(k) !== i).join(', ')}`);
     }
     const dataTables = ofType(run, 'aws:dynamodb/table:Table').filter((t) => t.name.endsWith('-table'));
-    assert.deepEqual(dataTables.map((t) => regionOf.get(providerUrn(t.provider))).sort(), ['us-east-1', ...replicas].sort(), 'a table in each of the six regions');
+    assert.deepEqual(dataTables.map((t) => t.inputs.region).sort(), ['us-east-1', ...replicas].sort(), 'a table in each of the six regions');
     assert.ok(dataTables.every((t) => t.inputs.name === name), 'every regional table keeps the configured name');
     assert.ok(ofType(run, 'aws:lambda/function:Function').length >= 6, 'at least one link per region');
   });

@@ -142,7 +142,8 @@ export async function startFakeEngine(opts: FakeEngineOptions): Promise<FakeEngi
         record(inputs);
         return res.setObject(Struct.fromJavaScript(inputs as never));
       }
-      const region = providerRegions.get(providerUrn(req.getProvider())) ?? opts.defaultRegion;
+      // pulumi-aws v7: a resource's own `region` input wins over its provider's region.
+      const region = (typeof inputs.region === 'string' ? inputs.region : undefined) ?? providerRegions.get(providerUrn(req.getProvider())) ?? opts.defaultRegion;
       const outputs = { ...inputs, ...opts.outputsFor(type, name, inputs, region) };
       record(outputs);
       return res.setId(id).setObject(Struct.fromJavaScript(outputs as never));
