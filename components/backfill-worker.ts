@@ -1,11 +1,10 @@
-import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { TableModel } from '../config/model';
 import { backfillWorkerNames, stateTableName } from '../config/names';
 import { ENV } from '../handlers/contract';
 import { WORKER_ENV } from '../handlers/backfill-contract';
 import { handlerBundle, LambdaBundle } from './lambda-bundle';
-import { LAMBDA_ASSUME_ROLE_POLICY } from './replication-policy';
+import { lambdaWithRole } from './lambda-with-role';
 
 /** Lambda's longest timeout: a worker hands its segment over (checkpointed) before it runs out. */
 export const BACKFILL_WORKER_TIMEOUT_SECONDS = 900;
@@ -42,44 +41,29 @@ export class BackfillWorker extends pulumi.ComponentResource {
     const parent = { parent: this, retainOnDelete: opts?.retainOnDelete };
     const tags = args.tags ?? table.tags;
     const names = backfillWorkerNames(table.name, args.sourceRegion, args.slot);
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { region: args.sourceRegion, name: names.logGroupName, retentionInDays: 30, tags }, parent);
-    const role = new aws.iam.Role(`${name}-role`, { name: names.roleName, assumeRolePolicy: JSON.stringify(LAMBDA_ASSUME_ROLE_POLICY), tags }, parent);
-    const policy = new aws.iam.RolePolicy(
-      `${name}-policy`,
-      {
-        name: 'backfill',
-        role: role.id,
-        policy: pulumi
-          .all([args.sourceTableArn, pulumi.all(args.targetRegions.map((r) => args.replicaTableArns[r]!)), args.stateTableArn, logGroup.arn])
-          .apply(([sourceTableArn, replicaTableArns, stateTableArn, logGroupArn]) => JSON.stringify(backfillPolicyDocument({ sourceTableArn, replicaTableArns, stateTableArn, logGroupArn }))),
-      },
-      parent,
-    );
-    const fn = new aws.lambda.Function(
-      `${name}-fn`,
+    const { fn } = lambdaWithRole(
+      name,
       {
         region: args.sourceRegion,
-        name: names.functionName,
-        runtime: 'nodejs22.x', // as the links' (components/replication-link.ts LAMBDA_RUNTIME)
-        architectures: ['arm64'],
-        handler: 'index.handler',
-        role: role.arn,
-        code: new pulumi.asset.AssetArchive({ 'index.js': new pulumi.asset.StringAsset(backfillWorkerBundle().code) }),
+        names,
+        bundle: backfillWorkerBundle(),
+        policyName: 'backfill',
+        policy: (logGroupArn) =>
+          pulumi
+            .all([args.sourceTableArn, pulumi.all(args.targetRegions.map((r) => args.replicaTableArns[r]!)), args.stateTableArn, logGroupArn])
+            .apply(([sourceTableArn, replicaTableArns, stateTableArn, logGroupArn]) => JSON.stringify(backfillPolicyDocument({ sourceTableArn, replicaTableArns, stateTableArn, logGroupArn }))),
         memorySize: args.memoryMb ?? 1024,
         timeout: BACKFILL_WORKER_TIMEOUT_SECONDS,
-        loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
         environment: {
-          variables: {
-            [ENV.replicaTargets]: JSON.stringify(args.targetRegions.map((region) => ({ region, tableName: table.name }))),
-            [ENV.stateTable]: stateTableName(table.name),
-            ...(table.ttlAttribute && { [ENV.ttlAttribute]: table.ttlAttribute }),
-            [WORKER_ENV.sourceTable]: table.name,
-            [WORKER_ENV.keyAttributes]: JSON.stringify([table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])]),
-          },
+          [ENV.replicaTargets]: JSON.stringify(args.targetRegions.map((region) => ({ region, tableName: table.name }))),
+          [ENV.stateTable]: stateTableName(table.name),
+          ...(table.ttlAttribute && { [ENV.ttlAttribute]: table.ttlAttribute }),
+          [WORKER_ENV.sourceTable]: table.name,
+          [WORKER_ENV.keyAttributes]: JSON.stringify([table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])]),
         },
         tags,
       },
-      { ...parent, dependsOn: [policy] },
+      parent,
     );
     this.functionName = fn.name;
     this.registerOutputs({ functionName: this.functionName });

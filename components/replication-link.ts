@@ -6,10 +6,9 @@ import { ENV } from '../handlers/contract';
 import { METRIC_NAMES } from '../handlers/metrics';
 import { BackfillWorker } from './backfill-worker';
 import { replicationBundle } from './lambda-bundle';
-import { LAMBDA_ASSUME_ROLE_POLICY, replicationPolicyDocument } from './replication-policy';
+import { lambdaWithRole } from './lambda-with-role';
+import { replicationPolicyDocument } from './replication-policy';
 
-/** The current Lambda Node.js runtime the handler is built for (esbuild target node22). */
-export const LAMBDA_RUNTIME = 'nodejs22.x';
 /** SQS's longest retention: failed-batch coordinates outlive the 24 h stream anyway, but keep them for redrive tooling. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
@@ -64,58 +63,42 @@ export class ReplicationLink extends pulumi.ComponentResource {
 
     // Failed batches' coordinates outlive the link: a removed region keeps its DLQ, and its messages.
     const dlq = new aws.sqs.Queue(`${name}-dlq`, { region, name: names.queueName, messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags }, { parent: this, retainOnDelete: true });
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { region, name: names.logGroupName, retentionInDays: 30, tags }, parent);
-    const role = new aws.iam.Role(`${name}-role`, { name: names.roleName, assumeRolePolicy: JSON.stringify(LAMBDA_ASSUME_ROLE_POLICY), tags }, parent);
-    const policy = new aws.iam.RolePolicy(
-      `${name}-policy`,
-      {
-        name: 'replication',
-        role: role.id,
-        policy: pulumi
-          .all([
-            args.sourceTableArn,
-            args.sourceStreamArn,
-            pulumi.all(args.targetRegions.map((r) => args.replicaTableArns[r]!)),
-            args.stateTableArn,
-            pulumi.all(args.targetRegions.map((r) => args.targetStateTableArns[r]!)),
-            dlq.arn,
-            logGroup.arn,
-          ])
-          .apply(([sourceTableArn, streamArn, replicaTableArns, stateTableArn, targetStateTableArns, dlqArn, logGroupArn]) =>
-            JSON.stringify(
-              replicationPolicyDocument({ sourceTableArn, streamArn, replicaTableArns, stateTableArn, targetStateTableArns, dlqArn, logGroupArn, metricsNamespace: args.metricsNamespace }),
-            ),
-          ),
-      },
-      parent,
-    );
-
-    const fn = new aws.lambda.Function(
-      `${name}-fn`,
+    const { fn, policy } = lambdaWithRole(
+      name,
       {
         region,
-        name: names.functionName,
-        runtime: LAMBDA_RUNTIME,
-        architectures: ['arm64'],
-        handler: 'index.handler',
-        role: role.arn,
-        code: new pulumi.asset.AssetArchive({ 'index.js': new pulumi.asset.StringAsset(replicationBundle().code) }),
+        names,
+        bundle: replicationBundle(),
+        policyName: 'replication',
+        policy: (logGroupArn) =>
+          pulumi
+            .all([
+              args.sourceTableArn,
+              args.sourceStreamArn,
+              pulumi.all(args.targetRegions.map((r) => args.replicaTableArns[r]!)),
+              args.stateTableArn,
+              pulumi.all(args.targetRegions.map((r) => args.targetStateTableArns[r]!)),
+              dlq.arn,
+              logGroupArn,
+            ])
+            .apply(([sourceTableArn, streamArn, replicaTableArns, stateTableArn, targetStateTableArns, dlqArn, logGroupArn]) =>
+              JSON.stringify(
+                replicationPolicyDocument({ sourceTableArn, streamArn, replicaTableArns, stateTableArn, targetStateTableArns, dlqArn, logGroupArn, metricsNamespace: args.metricsNamespace }),
+              ),
+            ),
         memorySize: table.lambda.memoryMb,
         timeout: table.lambda.timeoutSeconds,
-        loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
         environment: {
-          variables: {
-            [ENV.replicaTargets]: JSON.stringify(args.targetRegions.map((region) => ({ region, tableName: table.name }))),
-            [ENV.stateTable]: stateTableName(table.name),
-            ...(table.ttlAttribute && { [ENV.ttlAttribute]: table.ttlAttribute }),
-            [ENV.conflictPolicy]: table.conflictPolicy,
-            [ENV.replicateTtlDeletes]: String(table.replicateTtlDeletes),
-            [ENV.metricsNamespace]: args.metricsNamespace,
-          },
+          [ENV.replicaTargets]: JSON.stringify(args.targetRegions.map((region) => ({ region, tableName: table.name }))),
+          [ENV.stateTable]: stateTableName(table.name),
+          ...(table.ttlAttribute && { [ENV.ttlAttribute]: table.ttlAttribute }),
+          [ENV.conflictPolicy]: table.conflictPolicy,
+          [ENV.replicateTtlDeletes]: String(table.replicateTtlDeletes),
+          [ENV.metricsNamespace]: args.metricsNamespace,
         },
         tags,
       },
-      { ...parent, dependsOn: [policy] },
+      parent,
     );
 
     // Copies existing items to this link's targets on demand: ddb-replicator backfill --workers N.
