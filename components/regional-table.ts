@@ -20,7 +20,7 @@ export interface RegionalTableArgs {
  * The table in one region. Every region gets the same definition, with a NEW_AND_OLD_IMAGES stream,
  * so any replica can be promoted to primary by a config change that replaces no table. Both tables
  * are retained when a region is removed from the config, and protected while deletion protection is
- * on, unless this component's options set `protect` themselves.
+ * on (otherwise as this component's `protect` says).
  */
 export class RegionalTable extends pulumi.ComponentResource {
   readonly table: aws.dynamodb.Table;
@@ -34,8 +34,10 @@ export class RegionalTable extends pulumi.ComponentResource {
     const t = args.table;
     const gsiKeys = t.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, ...(g.sortKey ? [g.sortKey] : [])]);
     const provisioned = t.billing.mode === 'PROVISIONED' ? t.billing : undefined;
-    const kept = { parent: this, protect: opts?.protect ?? t.deletionProtection, retainOnDelete: true };
-    const tagged = (tag: string) => pulumi.output(args.tags ?? t.tags).apply((tags) => ({ ...tags, [tag]: t.name }));
+    // Deletion protection always protects; without it the tables follow the component's own protect
+    // (another language's Construct sends protect false when unset, so false cannot mean "unprotect").
+    const kept = { parent: this, protect: t.deletionProtection || undefined, retainOnDelete: true };
+    const tagged = (tag: string) => withTag(args.tags ?? t.tags, tag, t.name);
     this.table = new aws.dynamodb.Table(
       `${name}-table`,
       {
@@ -89,6 +91,12 @@ export class RegionalTable extends pulumi.ComponentResource {
     this.streamArn = this.table.streamArn;
     this.registerOutputs({ arn: this.arn, streamArn: this.streamArn, stateTableArn: this.stateTable.arn });
   }
+}
+
+/** Tags plus one more; a map whose values are Outputs stays a known map, so the group tag stays known at preview. */
+function withTag(tags: pulumi.Input<Record<string, pulumi.Input<string>>>, key: string, value: string): pulumi.Input<Record<string, pulumi.Input<string>>> {
+  if (pulumi.Output.isInstance(tags) || tags instanceof Promise) return pulumi.output(tags).apply((t) => ({ ...t, [key]: value }));
+  return { ...(tags as Record<string, pulumi.Input<string>>), [key]: value };
 }
 
 function uniqueAttributes(keys: readonly KeyAttribute[]) {

@@ -46,7 +46,7 @@ export class ReplicatedTable extends pulumi.ComponentResource {
 
     // Named by region, never by role: a failover changes which table is read, not which tables exist.
     const tables = Object.fromEntries(
-      regions.map((region) => [region, new RegionalTable(`${name}-${region}`, { table, region, tags }, { ...child, protect: opts?.protect })]),
+      regions.map((region) => [region, new RegionalTable(`${name}-${region}`, { table, region, tags }, child)]),
     );
     const topics = Object.fromEntries(
       regions.map((region) => {

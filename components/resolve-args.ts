@@ -7,7 +7,7 @@ import type { ReplicatedTableArgs } from './replicated-table-args';
 export interface ResolvedTable {
   /** The same model the stack config produces; its tags are empty when they are not known yet. */
   readonly model: TableModel;
-  readonly tags: pulumi.Input<Record<string, string>>;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly alarmEmail?: pulumi.Input<string>;
   readonly metricsNamespace: string;
 }
@@ -20,24 +20,35 @@ export function resolveTableArgs(componentName: string, args: ReplicatedTableArg
   const problems: string[] = [];
   const r = new Reader(problems, '');
   const { tags, alarmEmail, metricsNamespace, ...table } = (args ?? {}) as ReplicatedTableArgs;
-  const knownTags = isPlain(tags) ? readTags(r, tags) : {};
-  const knownEmail = isPlain(alarmEmail) ? readAlarmEmail(r, alarmEmail) : alarmEmail;
-  const namespace = readMetricsNamespace(r, metricsNamespace);
-  const model = readTable({ ...table, name: table.name ?? componentName, tags: knownTags }, '', problems);
   const message = () => `invalid ReplicatedTable ${componentName}: ${problems.join('; ')}`;
-  if (problems.length > 0 || !model) throw fail(message());
-
   /** Checks a value once it is known, with the same rule and message. */
-  const later = <T>(value: pulumi.Input<T>, read: (r: Reader, v: unknown) => unknown) =>
+  const later = <T>(value: pulumi.Input<T>, read: (v: unknown) => unknown) =>
     pulumi.output(value).apply((v) => {
-      read(r, v);
+      read(v);
       if (problems.length > 0) throw fail(message());
       return v as T;
     });
+
+  // A known map keeps its keys known (and the tables' group tag with them); each value is checked when known.
+  const tagMap = pulumi.Output.isInstance(tags) || tags instanceof Promise ? undefined : ((tags ?? {}) as Record<string, pulumi.Input<string>>);
+  if (tagMap) readTags(r, Object.fromEntries(Object.entries(tagMap).map(([k, v]) => [k, isPlain(v) ? v : ''])));
+  const knownEmail = isPlain(alarmEmail) ? readAlarmEmail(r, alarmEmail) : undefined;
+  const namespace = readMetricsNamespace(r, metricsNamespace);
+  const named = table.name !== undefined;
+  const model = readTable({ ...table, name: named ? table.name : componentName, tags: {} }, '', problems);
+  // The table takes the component's name unless args.name is set: say so when that name does not fit.
+  if (!named) problems.forEach((p, i) => p.startsWith('name is ') && (problems[i] = p.replace(/^name is ("[^"]*")/, 'name is $1 (the component\'s name, as args.name is not set)')));
+  if (problems.length > 0 || !model) throw fail(message());
+
+  const checkedTags = tagMap
+    ? Object.fromEntries(Object.entries(tagMap).map(([k, v]) => [k, isPlain(v) ? v : later(v, (known) => readTags(r, { [k]: known }))]))
+    : later(tags as pulumi.Input<Record<string, string>>, (known) => readTags(r, known));
+  // A known empty alarmEmail means none; one from another resource must be an address, as its subscriptions exist already.
+  const email = alarmEmail === undefined || isPlain(alarmEmail) ? knownEmail : later(alarmEmail, (v) => (v === '' || v === undefined ? r.problem('alarmEmail', v, 'an alarmEmail from another resource must be an e-mail address; leave alarmEmail out for none') : readAlarmEmail(r, v)));
   return {
-    model,
-    tags: isPlain(tags) ? model.tags : later(tags as pulumi.Input<Record<string, string>>, readTags),
-    ...(knownEmail !== undefined && { alarmEmail: isPlain(alarmEmail) ? knownEmail : later(knownEmail, readAlarmEmail) }),
+    model: { ...model, tags: tagMap && Object.values(tagMap).every(isPlain) ? (tagMap as Record<string, string>) : {} },
+    tags: checkedTags as pulumi.Input<Record<string, pulumi.Input<string>>>,
+    ...(email !== undefined && { alarmEmail: email }),
     metricsNamespace: namespace!,
   };
 }

@@ -314,6 +314,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     assert.deepEqual([resolved.model.lambda, resolved.model.alarms], [{ memoryMb: 512, timeoutSeconds: 60 }, { iteratorAgeMs: 60_000, replicationLatencyMs: 120_000, conflicts: 0 }]);
     assert.equal(resolved.metricsNamespace, 'DdbReplicator');
     assert.equal(resolveTableArgs('Orders', { ...ARGS, name: 'orders-v2' }, (m) => new Error(m)).model.name, 'orders-v2');
+    assert.throws(() => resolveTableArgs('db', ARGS, (m) => new Error(m)), /^Error: invalid ReplicatedTable db: name is "db" \(the component's name, as args\.name is not set\): use a table name of 3 to 255 characters/);
   });
 
   it('takes tags and alarmEmail from other resources, and checks them with the same rules once they are known', async () => {
@@ -325,6 +326,14 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     const bad = resolveTableArgs('Users', { ...ARGS, alarmEmail: pulumi.output('oncall'), tags: pulumi.output({ team: 'x'.repeat(300) }) }, (m) => new Error(m));
     await assert.rejects(known(bad.alarmEmail), /^Error: invalid ReplicatedTable Users: alarmEmail is "oncall": use an e-mail address/);
     await assert.rejects(known(bad.tags), /tags\.team is "x{300}": tag values are strings of at most 256 characters/);
+    // Its subscriptions exist before the address is known: an empty one from another resource is refused, not subscribed.
+    const empty = resolveTableArgs('Users', { ...ARGS, alarmEmail: pulumi.output('') }, (m) => new Error(m));
+    await assert.rejects(known(empty.alarmEmail), /alarmEmail is "": an alarmEmail from another resource must be an e-mail address; leave alarmEmail out for none/);
+    // A map with an unknown value keeps its keys (and the tables' group tag) known; the value is checked on its own.
+    const mixed = resolveTableArgs('Users', { ...ARGS, tags: { team: 'identity', owner: pulumi.output('x'.repeat(300)) } }, (m) => new Error(m));
+    assert.ok(!pulumi.Output.isInstance(mixed.tags));
+    assert.deepEqual(Object.keys(mixed.tags as object), ['team', 'owner']);
+    await assert.rejects(known((mixed.tags as Record<string, pulumi.Input<string>>).owner), /tags\.owner is "x{300}"/);
     const r = await deploy({ tags: pulumi.output({ team: 'identity' }) });
     for (const t of dataTables(r)) assert.deepEqual(t.inputs.tags, { team: 'identity', 'ddb-replicator:table': 'Users' });
     for (const f of ofLinks(r, 'aws:lambda/function:Function')) assert.deepEqual(f.inputs.tags, { team: 'identity' });
@@ -356,12 +365,15 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     assert.equal(ofType(plain, 'pulumi:providers:aws').length, 0, 'creates no provider of its own');
   });
 
-  it('passes protect and retainOnDelete from its options to every child; unset, the tables follow deletionProtection', async () => {
+  it('passes protect and retainOnDelete from its options to every child; deletionProtection always protects the tables', async () => {
     const all = (r: RecordedResource[]) => r.filter((x) => x.custom);
-    const unprotected = await deploy({}, { protect: false });
-    for (const t of ofType(unprotected, TABLE_TYPE)) assert.deepEqual([t.protect, t.inputs.deletionProtectionEnabled], [false, true], `${t.name}: the component's protect wins`);
     const locked = await deploy({ deletionProtection: false }, { protect: true });
     for (const x of all(locked)) assert.equal(x.protect, true, `${x.name} is protected`);
+    // Another language's Construct sends protect false when its program set none: that must not unprotect the tables.
+    const unset = await deploy({}, { protect: false });
+    for (const t of ofType(unset, TABLE_TYPE)) assert.deepEqual([t.protect, t.inputs.deletionProtectionEnabled], [true, true], `${t.name} stays protected`);
+    const scratch = await deploy({ deletionProtection: false });
+    for (const t of ofType(scratch, TABLE_TYPE)) assert.equal(t.protect, false, `${t.name}: no deletion protection, no protect`);
     const kept = await deploy({}, { retainOnDelete: true });
     for (const x of all(kept)) assert.equal(x.retainOnDelete, true, `${x.name} is retained`);
   });

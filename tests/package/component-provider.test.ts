@@ -8,6 +8,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { ComponentProvider } from '@pulumi/pulumi/provider/experimental';
 import type * as providerProto from '@pulumi/pulumi/proto/provider_pb';
 import { ReplicatedTable } from '../../provider';
+import { outputsFor } from '../../preview/mocks';
+import { FakeEngine, startFakeEngine } from '../support/fake-engine';
 import { ofType, settled, useMocks } from '../support/pulumi-mocks';
 
 const ROOT = resolve(__dirname, '../..');
@@ -18,6 +20,16 @@ const sdkRequire = createRequire(require.resolve('@pulumi/pulumi/package.json'))
 const grpc = sdkRequire('@grpc/grpc-js') as typeof grpcTypes;
 const pb = sdkRequire('./proto/provider_pb') as typeof providerProto;
 const { ResourceProviderClient } = sdkRequire('./proto/provider_grpc_pb') as { ResourceProviderClient: grpcTypes.ServiceClientConstructor };
+const { Struct } = sdkRequire('google-protobuf/google/protobuf/struct_pb') as typeof import('google-protobuf/google/protobuf/struct_pb');
+/** How the engine marks a secret value on the wire. */
+const SECRET = { '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270' };
+
+type Client = {
+  getSchema(req: providerProto.GetSchemaRequest, cb: (err: Error | null, res: providerProto.GetSchemaResponse) => void): void;
+  construct(req: providerProto.ConstructRequest, cb: (err: Error | null, res: providerProto.ConstructResponse) => void): void;
+  close(): void;
+};
+const call = <Req, Res>(fn: (req: Req, cb: (err: Error | null, res: Res) => void) => void, req: Req) => new Promise<Res>((ok, fail) => fn(req, (err, res) => (err ? fail(err) : ok(res))));
 
 interface Property {
   type?: string;
@@ -35,10 +47,10 @@ interface Schema {
   types: Record<string, { type: string; enum?: { name: string; value: string }[]; properties?: Record<string, Property>; required?: string[] }>;
 }
 
-/** Starts the provider as the Pulumi CLI does for a nodejs plugin: the SDK's run-plugin on the plugin folder. */
-async function startPlugin(): Promise<{ address: string; stop: () => Promise<void> }> {
+/** Starts the provider as the Pulumi CLI does for a nodejs plugin: the SDK's run-plugin on the plugin folder, with the engine's address. */
+async function startPlugin(engineAddress: string): Promise<{ address: string; stop: () => Promise<void> }> {
   const { NODE_OPTIONS: _, ...env } = process.env;
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/@pulumi/pulumi/cmd/run-plugin/index.js'), PLUGIN_DIR], { cwd: PLUGIN_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules/@pulumi/pulumi/cmd/run-plugin/index.js'), PLUGIN_DIR, engineAddress], { cwd: PLUGIN_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -75,20 +87,21 @@ function until<T>(child: ChildProcess, found: () => T | undefined, ms: number, s
 describe('ReplicatedTable for other Pulumi languages (provider/, a source-based component package)', function () {
   this.timeout(300_000);
   let schema: Schema;
+  let engine: FakeEngine;
+  let plugin: { address: string; stop: () => Promise<void> };
+  let client: Client;
 
   before(async () => {
-    const plugin = await startPlugin();
-    const client = new ResourceProviderClient(plugin.address, grpc.credentials.createInsecure()) as unknown as {
-      getSchema(req: providerProto.GetSchemaRequest, cb: (err: Error | null, res: providerProto.GetSchemaResponse) => void): void;
-      close(): void;
-    };
-    try {
-      const res = await new Promise<providerProto.GetSchemaResponse>((ok, fail) => client.getSchema(new pb.GetSchemaRequest(), (err, r) => (err ? fail(err) : ok(r))));
-      schema = JSON.parse(res.getSchema()) as Schema;
-    } finally {
-      client.close();
-      await plugin.stop();
-    }
+    // The engine a Python or YAML program's `pulumi preview` would run: the plugin registers the component's children with it.
+    engine = await startFakeEngine({ project: 'consumer', stack: 'dev', dryRun: true, defaultRegion: 'us-east-1', outputsFor, invoke: (token) => { throw new Error(`no invoke expected: ${token}`); } });
+    plugin = await startPlugin(engine.address);
+    client = new ResourceProviderClient(plugin.address, grpc.credentials.createInsecure()) as unknown as Client;
+    schema = JSON.parse((await call(client.getSchema.bind(client), new pb.GetSchemaRequest())).getSchema()) as Schema;
+  });
+  after(async () => {
+    client?.close();
+    await plugin?.stop();
+    await engine?.stop();
   });
 
   it("serves, through Pulumi's plugin runner, a schema inferred from the TypeScript: the package, the component and its outputs", () => {
@@ -125,6 +138,45 @@ describe('ReplicatedTable for other Pulumi languages (provider/, a source-based 
     const stream = schema.types['ddb-replicator:index:StreamOptions']!;
     assert.deepEqual(Object.keys(stream.properties!).sort(), ['batchSize', 'batchingWindowSeconds', 'maximumRecordAgeSeconds', 'maximumRetryAttempts', 'parallelizationFactor']);
     for (const [name, p] of Object.entries(stream.properties!)) assert.match(p.description!, /default \d+/, `stream.${name} states its default`);
+  });
+
+  it("constructs through the provider protocol as another language's program asks for it: the engine's inputs and options, a secret tag, protect unset", async () => {
+    const stackUrn = 'urn:pulumi:dev::consumer::pulumi:pulumi:Stack::consumer-dev';
+    const req = new pb.ConstructRequest()
+      .setProject('consumer')
+      .setStack('dev')
+      .setOrganization('organization')
+      .setDryrun(true)
+      .setParallel(16)
+      .setMonitorendpoint(engine.address)
+      .setType(TYPE)
+      .setName('payments')
+      .setParent(stackUrn)
+      .setInputs(Struct.fromJavaScript({ partitionKey: { name: 'id', type: 'S' }, primaryRegion: 'us-east-1', replicaRegions: ['eu-west-1'], tags: { team: 'payments', owner: { ...SECRET, value: 'alice' } } } as never));
+    const res = await call(client.construct.bind(client), req);
+    assert.equal(res.getUrn(), 'urn:pulumi:dev::consumer::ddb-replicator:index:ReplicatedTable::payments');
+    assert.deepEqual(engine.unanswered, []);
+    const tables = engine.registrations.filter((r) => r.type === 'aws:dynamodb/table:Table' && r.name.endsWith('-table'));
+    assert.deepEqual(tables.map((t) => [t.inputs.region, t.protect]).sort(), [['eu-west-1', true], ['us-east-1', true]], 'protected: deletionProtection defaults on, whatever the request says of protect');
+    for (const t of tables) {
+      // A secret inside a top-level input makes the engine send the whole input as one secret Output.
+      const wire = t.inputs.tags as Record<string, unknown>;
+      assert.equal(wire['4dabf18193072939515e22adb298388d'], SECRET['4dabf18193072939515e22adb298388d'], 'the tags stay secret');
+      assert.deepEqual(wire.value, { team: 'payments', owner: 'alice', 'ddb-replicator:table': 'payments' }, 'known at preview, with the group tag');
+    }
+    assert.deepEqual(Object.keys(res.getState()!.toJavaScript()).sort(), Object.keys(schema.resources[TYPE]!.properties).sort());
+  });
+
+  it('answers a bad Construct with the one-line message a TypeScript program gets', async () => {
+    const req = new pb.ConstructRequest()
+      .setProject('consumer')
+      .setStack('dev')
+      .setDryrun(true)
+      .setMonitorendpoint(engine.address)
+      .setType(TYPE)
+      .setName('payments')
+      .setInputs(Struct.fromJavaScript({ partitionKey: { name: 'id', type: 'S' }, primaryRegion: 'us-east-1', replicaRegions: ['us-east-1'] } as never));
+    await assert.rejects(call(client.construct.bind(client), req), /invalid ReplicatedTable payments: replicaRegions\[0\] is "us-east-1": is the primary region; a replica must be in another region/);
   });
 
   describe('constructs the component under mocks from inputs shaped by the schema, as a Python or YAML program sends them', () => {
