@@ -9,6 +9,7 @@ import type { ConflictPolicy } from '../../handlers/contract';
 import { encodeVersion } from '../../handlers/versions';
 import { client, diffTables, StreamTap, tableSpec } from '../support/ddb';
 import { chaosSettings, mulberry32, propertyRuns } from '../support/chaos';
+import { freshDynamoDbLocal } from '../support/setup';
 
 const REPLICAS = ['eu-west-1', 'ap-southeast-2'];
 
@@ -35,6 +36,12 @@ const RUNS = propertyRuns(500, 60);
 
 describe('convergence and true counts under duplicates, rewinds and bisection (property, DynamoDB Local)', function () {
   this.timeout(RUNS * 5_000);
+
+  // On DynamoDB Local as the tests before left it, every run is slower (see freshDynamoDbLocal).
+  before(async function () {
+    this.timeout(120_000);
+    await freshDynamoDbLocal();
+  });
 
   it(`replicas converge, versions never go back, no conflict is invented and none is missed (${RUNS} runs)`, async () => {
     await fc.assert(

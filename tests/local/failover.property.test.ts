@@ -21,7 +21,7 @@ import { decodeVersion, encodeVersion, padSeq, readVersion } from '../../handler
 import { startLocalDeployment } from '../../local/deployment';
 import { chaosSettings, mulberry32, propertyRuns } from '../support/chaos';
 import { client, uniqueName } from '../support/ddb';
-import { localEndpoint } from '../support/setup';
+import { freshDynamoDbLocal, freshDynamoDbLocalEvery, localEndpoint } from '../support/setup';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 const KEYS = 3;
@@ -81,8 +81,16 @@ const examples: [Step[], Chaos, Layout][] = [
 ];
 
 
+/** Each run creates six tables (three with a stream): a fresh DynamoDB Local every 100 runs keeps it at its first speed. */
+const freshEvery100 = freshDynamoDbLocalEvery(100);
+
 describe('failover: fences, terms and review (property, DynamoDB Local, three regions)', function () {
   this.timeout(RUNS * 20_000);
+
+  before(async function () {
+    this.timeout(120_000);
+    await freshDynamoDbLocal();
+  });
 
   it(`replicas converge on the current primary, versions never go back, no acknowledged write of a primary is lost, nothing writes into the primary, one replica write per change, every other write is reported with its version (${RUNS} runs)`, async () => {
     await fc.assert(fc.asyncProperty(history, chaosSettings, layout, (steps, c, links) => run(steps, c, links)), { numRuns: RUNS, examples });
@@ -116,7 +124,10 @@ function sequenceOf(e: RecordedReview): string | undefined {
   return undefined;
 }
 
+let runCount = 0;
+
 async function run(steps: Step[], c: Chaos, links: Layout): Promise<void> {
+  await freshEvery100();
   const name = uniqueName('Fp');
   const spec = { name, partitionKey: { name: 'pk', type: 'S' as const }, primaryRegion: REGIONS[0]!, replicaRegions: REGIONS.slice(1) };
   const dir = mkdtempSync(join(tmpdir(), 'failover-property-'));
@@ -137,6 +148,7 @@ async function run(steps: Step[], c: Chaos, links: Layout): Promise<void> {
   /** Regions an unplanned failover left behind, until they rejoin: no link writes into them meanwhile. */
   const missed = new Set<string>();
   let switchingTo: string | undefined;
+  const t0 = Date.now();
   const deployment = await startLocalDeployment({
     table: spec,
     clientFor: client,
@@ -407,5 +419,6 @@ async function run(steps: Step[], c: Chaos, links: Layout): Promise<void> {
     await deployment.stop();
     ctx.close();
     rmSync(dir, { recursive: true, force: true });
+    if (process.env.TIMING) console.error(`run ${++runCount}: ${Date.now() - t0} ms`);
   }
 }

@@ -11,6 +11,7 @@ import { decodeVersion, encodeVersion } from '../../handlers/versions';
 import { provisionTables } from '../../local/tables';
 import { client, StreamTap, tableSpec } from '../support/ddb';
 import { propertyRuns } from '../support/chaos';
+import { freshDynamoDbLocal } from '../support/setup';
 
 const EU = 'eu-west-1';
 const STEPS = ['replica read', 'source read', 'write', 'source re-read', 'undo'] as const;
@@ -47,6 +48,12 @@ const RUNS = propertyRuns(300, 60);
 
 describe('repairs racing live replication (property, DynamoDB Local)', function () {
   this.timeout(RUNS * 5_000);
+
+  // On DynamoDB Local as the tests before left it, every run is slower (see freshDynamoDbLocal).
+  before(async function () {
+    this.timeout(120_000);
+    await freshDynamoDbLocal();
+  });
 
   it(`never leave a replica older than the source once drained, and report only repairs that happened (${RUNS} runs)`, async () => {
     await fc.assert(

@@ -14,6 +14,12 @@ export function client(region: string): DynamoDBClient {
   return c;
 }
 
+/** Forgets the clients made so far (after DynamoDB Local is replaced: they point at the old endpoint). */
+export function resetClients(): void {
+  for (const c of clients.values()) c.destroy();
+  clients.clear();
+}
+
 let counter = 0;
 export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
 
