@@ -1,6 +1,7 @@
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { performance } from 'node:perf_hooks';
 import { keyText } from '../handlers/attribute-values';
+import { sdkDynamo } from '../handlers/dynamo-sdk';
 import { EventSourceMappingEmulator } from '../local/esm/emulator';
 import { PROJECT_MAPPING, startLocalReplication } from '../local/pipeline';
 import { percentile } from '../local/replication-stats';
@@ -46,7 +47,7 @@ export async function replicateBacklog(name: string, w: Workload, direct: Client
     clientFor: direct,
     existingStreamArn: streamArn,
     mapping: { parallelizationFactor },
-    handlerDeps: { dynamo: replica, log: () => undefined, onApplied: (e) => (writes += e.outcome.status === 'applied' ? 1 : 0) },
+    handlerDeps: { dynamo: (r) => sdkDynamo(replica(r)), log: () => undefined, onApplied: (e) => (writes += e.outcome.status === 'applied' ? 1 : 0) },
     emulator: { log: () => undefined },
     wrapInvoke: (invoke) => async (event) => {
       first ||= performance.now();
@@ -105,7 +106,7 @@ export async function liveLag(w: Workload, perSecond: number, seconds: number, d
     clientFor: direct,
     existingStreamArn,
     handlerDeps: {
-      dynamo: replica,
+      dynamo: (r) => sdkDynamo(replica(r)),
       log: () => undefined,
       onApplied: (e) => {
         if (e.outcome.status !== 'applied') return;
