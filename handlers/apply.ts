@@ -103,11 +103,17 @@ interface Condition {
 
 async function write(client: Client, target: ReplicaTarget, plan: ItemPlan, condition: Condition): Promise<SdkItem | undefined> {
   const common = { TableName: target.tableName, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...condition } as const;
-  if (plan.final) {
-    const Item = { ...toSdkItem(plan.final), ...metadataAttributes(plan.version) };
-    return (await client.call('PutItem', { ...common, Item })).Attributes;
-  }
+  if (plan.final) return (await client.call('PutItem', { ...common, Item: replicaItem(plan) })).Attributes;
   return (await client.call('DeleteItem', { ...common, Key: toSdkItem(plan.keys) })).Attributes;
+}
+
+const replicaItems = new WeakMap<ItemPlan, SdkItem>();
+
+/** The item a plan writes, built once for all its target regions (nothing mutates it). */
+function replicaItem(plan: ItemPlan): SdkItem {
+  let item = replicaItems.get(plan);
+  if (!item) replicaItems.set(plan, (item = { ...toSdkItem(plan.final!), ...metadataAttributes(plan.version) }));
+  return item;
 }
 
 function unchangedSinceReadCondition(plan: ItemPlan, current: SdkItem | undefined): Condition {

@@ -119,13 +119,12 @@ export async function readFence(client: Client, stateTable: string): Promise<Fen
 export async function raiseFence(client: Client, stateTable: string, fence: Fence): Promise<{ outcome: 'raised' | 'current' | 'newer'; fence: Fence }> {
   try {
     await client.call('PutItem', {
-        TableName: stateTable,
-        Item: toItem(fence),
-        ConditionExpression: 'attribute_not_exists(pk) OR generation < :g',
-        ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    );
+      TableName: stateTable,
+      Item: toItem(fence),
+      ConditionExpression: 'attribute_not_exists(pk) OR generation < :g',
+      ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
     return { outcome: 'raised', fence };
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
@@ -137,12 +136,11 @@ export async function raiseFence(client: Client, stateTable: string, fence: Fenc
 /** Marks a region rejoined at its fence's generation and `atSeconds` (`ddb-replicator rejoin`), if the fence is still at it. */
 export async function markRejoined(client: Client, stateTable: string, fence: Fence, atSeconds: number): Promise<void> {
   await client.call('PutItem', {
-      TableName: stateTable,
-      Item: toItem({ ...fence, rejoined: fence.generation, rejoinedAt: atSeconds }),
-      ConditionExpression: 'generation = :g',
-      ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
-    },
-  );
+    TableName: stateTable,
+    Item: toItem({ ...fence, rejoined: fence.generation, rejoinedAt: atSeconds }),
+    ConditionExpression: 'generation = :g',
+    ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
+  });
 }
 
 /**

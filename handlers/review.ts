@@ -82,8 +82,13 @@ export async function readReviewEntries(client: Client, stateTable: string): Pro
   const out: RecordedReview[] = [];
   let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await client.call('Scan', { TableName: stateTable, FilterExpression: 'begins_with(pk, :p)', ExpressionAttributeValues: { ':p': { S: REVIEW_PREFIX } }, ExclusiveStartKey, ConsistentRead: true },
-    );
+    const page = await client.call('Scan', {
+      TableName: stateTable,
+      FilterExpression: 'begins_with(pk, :p)',
+      ExpressionAttributeValues: { ':p': { S: REVIEW_PREFIX } },
+      ExclusiveStartKey,
+      ConsistentRead: true,
+    });
     for (const i of page.Items ?? []) {
       out.push({
         id: i.pk!.S!,

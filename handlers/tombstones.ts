@@ -27,19 +27,24 @@ export const tombstoneKey = (region: string, itemKey: string) => `tomb#${region}
 export async function readTombstones(client: Client, state: ReplicaTarget, regions: readonly string[], itemKeys: readonly string[]): Promise<Map<string, Version>> {
   const out = new Map<string, Version>();
   const pks = [...new Set(regions.flatMap((r) => itemKeys.map((k) => tombstoneKey(r, k))))];
-  for (let i = 0; i < pks.length; i += BATCH_GET_LIMIT) {
-    let keys = pks.slice(i, i + BATCH_GET_LIMIT).map((pk) => ({ pk: { S: pk } }));
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      if (attempt > 8) throw new Error(`tombstones in ${state.tableName} stayed unprocessed after ${attempt} attempts (throttled)`);
-      const res = await client.call('BatchGetItem', { RequestItems: { [state.tableName]: { Keys: keys, ConsistentRead: true } } });
-      for (const item of res.Responses?.[state.tableName] ?? []) {
-        const version = decodeVersion(item.v?.S);
-        if (version && item.pk?.S) out.set(item.pk.S, version);
+  const chunks = [];
+  for (let i = 0; i < pks.length; i += BATCH_GET_LIMIT) chunks.push(pks.slice(i, i + BATCH_GET_LIMIT));
+  // Chunks at once: this read stands before every write of the batch.
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      let keys = chunk.map((pk) => ({ pk: { S: pk } }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+        if (attempt > 8) throw new Error(`tombstones in ${state.tableName} stayed unprocessed after ${attempt} attempts (throttled)`);
+        const res = await client.call('BatchGetItem', { RequestItems: { [state.tableName]: { Keys: keys, ConsistentRead: true } } });
+        for (const item of res.Responses?.[state.tableName] ?? []) {
+          const version = decodeVersion(item.v?.S);
+          if (version && item.pk?.S) out.set(item.pk.S, version);
+        }
+        keys = (res.UnprocessedKeys?.[state.tableName]?.Keys ?? []) as typeof keys;
       }
-      keys = (res.UnprocessedKeys?.[state.tableName]?.Keys ?? []) as typeof keys;
-    }
-  }
+    }),
+  );
   return out;
 }
 
@@ -56,13 +61,12 @@ export async function writeTombstone(client: Client, state: ReplicaTarget, regio
   const v = encodeVersion(version);
   try {
     await client.call('PutItem', {
-        TableName: state.tableName,
-        Item: { pk: { S: tombstoneKey(region, itemKey) }, v: { S: v }, expiresAt: { N: String(nowSeconds + TOMBSTONE_TTL_SECONDS) } },
-        ConditionExpression: 'attribute_not_exists(pk) OR v < :v',
-        ExpressionAttributeValues: { ':v': { S: v } },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    );
+      TableName: state.tableName,
+      Item: { pk: { S: tombstoneKey(region, itemKey) }, v: { S: v }, expiresAt: { N: String(nowSeconds + TOMBSTONE_TTL_SECONDS) } },
+      ConditionExpression: 'attribute_not_exists(pk) OR v < :v',
+      ExpressionAttributeValues: { ':v': { S: v } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
     return 'written';
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
