@@ -5,6 +5,7 @@ import type { Dynamo } from '../handlers/dynamo';
 import { liteDynamo } from '../handlers/dynamo-lite';
 import { sdkDynamo } from '../handlers/dynamo-sdk';
 import { makeHandler } from '../handlers/replicate';
+import { performance } from 'node:perf_hooks';
 
 /** The clients compared in the Lambda-shaped run. */
 export const BENCH_CLIENTS = {
@@ -22,6 +23,8 @@ export interface InvokeReply {
   readonly response: DynamoDBBatchResponse;
   /** This process's CPU time so far, µs (user + system). */
   readonly cpuMicros: number;
+  /** From the handler's start to its return, as Lambda bills it. */
+  readonly handlerMs: number;
 }
 
 function clientFor(kind: BenchClient, endpoint: (region: string) => string): (region: string) => Dynamo {
@@ -41,7 +44,8 @@ function clientFor(kind: BenchClient, endpoint: (region: string) => string): (re
 if (process.send) {
   const env = process.env;
   const kind = (env.BENCH_CLIENT ?? 'aws-lite') as BenchClient;
-  const endpoint = (region: string) => (region === env.AWS_REGION ? env.BENCH_SOURCE_ENDPOINT! : env.BENCH_REMOTE_ENDPOINT!);
+  const remote = JSON.parse(env.BENCH_REMOTE_ENDPOINTS ?? '{}') as Record<string, string>;
+  const endpoint = (region: string) => (region === env.AWS_REGION ? env.BENCH_SOURCE_ENDPOINT! : remote[region]!);
   const handler = makeHandler(parseConfig(env), { dynamo: clientFor(kind, endpoint) });
   // Lambda sends the handler's log lines to CloudWatch Logs; here they are written and dropped.
   const cpu = () => {
@@ -49,9 +53,11 @@ if (process.send) {
     return u.user + u.system;
   };
   process.on('message', async (m: InvokeMessage) => {
+    const started = performance.now();
     const response = await handler(m.event, { awsRequestId: `bench-${m.id}`, getRemainingTimeInMillis: () => 60_000 });
-    process.send!({ id: m.id, response, cpuMicros: cpu() } satisfies InvokeReply);
+    const handlerMs = performance.now() - started;
+    process.send!({ id: m.id, response, cpuMicros: cpu(), handlerMs } satisfies InvokeReply);
   });
   process.on('disconnect', () => process.exit(0));
-  process.send({ id: -1, response: { batchItemFailures: [] }, cpuMicros: cpu() } satisfies InvokeReply);
+  process.send({ id: -1, response: { batchItemFailures: [] }, cpuMicros: cpu(), handlerMs: 0 } satisfies InvokeReply);
 }

@@ -33,8 +33,10 @@ export interface LambdaShapedRow {
   projectedRecordsPerSecond: number | null;
   cpuMsPerRecord: number;
   cpuMsPerReplicaWrite: number;
-  /** Average invocation length, ms: Lambda bills it (rounded up to 1 ms) at the configured memory. */
+  /** Average handler duration in the function, ms: Lambda bills it (rounded up to 1 ms) at the configured memory. */
   invocationMs: number;
+  /** The same as the mapping saw it, the event's transfer into the process included. */
+  mappingMs: number;
   recordsPerInvocation: number;
   throttledMs: number;
   cost: ReturnType<typeof lambdaCost> | null;
@@ -100,7 +102,9 @@ interface Pass {
   seconds: number;
   cpuMs: number;
   invocations: number;
+  /** Average handler duration inside the function (what Lambda bills), and as the mapping saw it (plus the event's transfer). */
   invocationMs: number;
+  mappingMs: number;
 }
 
 /** The stream from its start through a fresh mapping into the function; timed from the first invocation to the end of the last. */
@@ -109,6 +113,7 @@ async function replay(streamArn: string, fn: FunctionInstance, onInvoked?: (even
   let first = 0;
   let last = 0;
   let busy = 0;
+  let handlerMs = 0;
   const cpu0 = fn.cpuMicros;
   let cpuFirst = -1;
   const mapping = new EventSourceMappingEmulator({
@@ -124,6 +129,7 @@ async function replay(streamArn: string, fn: FunctionInstance, onInvoked?: (even
       const reply = await fn.invoke(event);
       last = performance.now();
       busy += last - t;
+      handlerMs += reply.handlerMs;
       onInvoked?.(event, Date.now());
       return reply.response;
     },
@@ -136,7 +142,7 @@ async function replay(streamArn: string, fn: FunctionInstance, onInvoked?: (even
     streams.destroy();
   }
   const invocations = mapping.stats.invocations;
-  return { records: mapping.stats.recordsCommitted, seconds: (last - first) / 1000, cpuMs: (fn.cpuMicros - (cpuFirst < 0 ? cpu0 : cpuFirst)) / 1000, invocations, invocationMs: busy / Math.max(1, invocations) };
+  return { records: mapping.stats.recordsCommitted, seconds: (last - first) / 1000, cpuMs: (fn.cpuMicros - (cpuFirst < 0 ? cpu0 : cpuFirst)) / 1000, invocations, invocationMs: handlerMs / Math.max(1, invocations), mappingMs: busy / Math.max(1, invocations) };
 }
 
 async function startAnswerServer(rttMs: number, target: string): Promise<{ endpoint: string; stop(): void }> {
@@ -169,13 +175,14 @@ export interface LambdaShapedOptions {
 /**
  * The replication handler as a deployed function runs it: in its own process, under the CPU quota
  * Lambda gives the memory, batches of 100 from one shard (ParallelizationFactor 1) to two replica
- * regions behind the round trip (a stand-in in another process answers writes itself, and
- * forwards the fence reads to DynamoDB Local), its own region's state table in-region.
+ * regions behind the round trip (a stand-in per region, each in its own process, answers writes
+ * itself and forwards the fence reads to DynamoDB Local), its own region's state table in-region.
  */
 export async function lambdaShaped(o: LambdaShapedOptions) {
   const ddb = await startDynamoDbLocal();
   const restore = useLocalEndpoint(ddb.endpoint);
-  const answer = await startAnswerServer(o.rttMs, ddb.endpoint);
+  // One stand-in per replica region, each in its own process, as two regions answer independently.
+  const answers = await Promise.all(REPLICAS.map(() => startAnswerServer(o.rttMs, ddb.endpoint)));
   const envFor = (name: string): NodeJS.ProcessEnv => ({
     ...process.env,
     AWS_REGION: SOURCE,
@@ -183,7 +190,7 @@ export async function lambdaShaped(o: LambdaShapedOptions) {
     STATE_TABLE: stateTableName(name),
     METRICS_NAMESPACE: '',
     BENCH_SOURCE_ENDPOINT: ddb.endpoint,
-    BENCH_REMOTE_ENDPOINT: answer.endpoint,
+    BENCH_REMOTE_ENDPOINTS: JSON.stringify(Object.fromEntries(REPLICAS.map((r, i) => [r, answers[i]!.endpoint]))),
   });
   try {
     // Live traffic first, on the fresh engine: DynamoDB Local's writes slow down as its streams grow.
@@ -205,7 +212,7 @@ export async function lambdaShaped(o: LambdaShapedOptions) {
           const row = toRow(client, memoryMb, quota, pass, (fn.quota?.throttledMs() ?? 0) - throttled0);
           rows.push(row);
           o.say(
-            `Lambda-shaped, ${client} at ${memoryMb ?? 'a full core'}${memoryMb ? ' MB' : ''}: ${row.recordsPerSecond} records/s${row.projectedRecordsPerSecond !== null ? ` (projected ${row.projectedRecordsPerSecond}/s: ${quota})` : ''}, ${row.cpuMsPerRecord} ms CPU per record, ${row.cpuMsPerReplicaWrite} per replica write, ${row.invocationMs} ms per invocation`,
+            `Lambda-shaped, ${client} at ${memoryMb ?? 'a full core'}${memoryMb ? ' MB' : ''}: ${row.recordsPerSecond} records/s${row.projectedRecordsPerSecond !== null ? ` (projected ${row.projectedRecordsPerSecond}/s: ${quota})` : ''}, ${row.cpuMsPerRecord} ms CPU per record, ${row.cpuMsPerReplicaWrite} per replica write, ${row.invocationMs} ms per invocation (${row.mappingMs} as the mapping saw it)`,
           );
         } finally {
           await fn.stop();
@@ -214,7 +221,7 @@ export async function lambdaShaped(o: LambdaShapedOptions) {
     }
     return { rows, lag: { ...o.lag, ...lag } };
   } finally {
-    answer.stop();
+    for (const a of answers) a.stop();
     await ddb.stop();
     restore();
   }
@@ -239,6 +246,7 @@ function toRow(client: BenchClient, memoryMb: number | null, quota: string, p: P
     cpuMsPerRecord: +cpuMsPerRecord.toFixed(3),
     cpuMsPerReplicaWrite: +(cpuMsPerRecord / REPLICAS.length).toFixed(3),
     invocationMs: +invocationMs.toFixed(1),
+    mappingMs: +p.mappingMs.toFixed(1),
     recordsPerInvocation: +recordsPerInvocation.toFixed(1),
     throttledMs: Math.round(throttledMs),
     cost: memoryMb === null ? null : lambdaCost(memoryMb, invocationMs, recordsPerInvocation),
