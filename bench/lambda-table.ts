@@ -25,7 +25,7 @@ export const pricesNote = () =>
 
 /** Records per second per memory size, one bar per client, with the 1,000/s line of a saturated partition. */
 export function renderLambdaChart(rows: readonly LambdaShapedRow[]): string {
-  const width = 760;
+  const width = 820;
   const left = 230;
   const barH = 16;
   const max = Math.max(1200, ...rows.map((r) => r.projectedRecordsPerSecond ?? r.recordsPerSecond));
@@ -41,7 +41,7 @@ export function renderLambdaChart(rows: readonly LambdaShapedRow[]): string {
   const height = 40 + rows.length * (barH + 8);
   const line = left + x(1000);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
-<text x="4" y="16" font-size="13">Lambda-shaped: records per second through one shard, handler under the CPU share of its memory (70 ms, batch 100, 2 regions)</text>
+<text x="4" y="16" font-size="13">Lambda-shaped: records/s through one shard under each memory's CPU share (70 ms, batch 100, 2 regions)</text>
 ${bars}
 <line x1="${line.toFixed(1)}" y1="24" x2="${line.toFixed(1)}" y2="${height - 4}" stroke="#c0392b" stroke-dasharray="4 3"/>
 <text x="${(line + 3).toFixed(1)}" y="${height - 6}" font-size="10" fill="#c0392b">1,000/s: a saturated partition</text>
