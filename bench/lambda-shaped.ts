@@ -97,7 +97,7 @@ class FunctionInstance {
   }
 }
 
-interface Pass {
+export interface Pass {
   records: number;
   seconds: number;
   cpuMs: number;
@@ -227,7 +227,8 @@ export async function lambdaShaped(o: LambdaShapedOptions) {
   }
 }
 
-function toRow(client: BenchClient, memoryMb: number | null, quota: string, p: Pass, throttledMs: number): LambdaShapedRow {
+/** One row from a measured pass; exported for its test. */
+export function toRow(client: BenchClient, memoryMb: number | null, quota: string, p: Pass, throttledMs: number): LambdaShapedRow {
   const share = memoryMb === null ? 1 : lambdaCpuShare(memoryMb);
   const rate = p.records / p.seconds;
   const cpuMsPerRecord = p.cpuMs / p.records;

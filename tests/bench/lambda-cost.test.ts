@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { lambdaCost, PRICES, replicaWriteCost } from '../../bench/lambda-cost';
-import { lambdaCpuShare } from '../../bench/cpu-quota';
+import { cpuQuota, lambdaCpuShare } from '../../bench/cpu-quota';
+import { toRow } from '../../bench/lambda-shaped';
 
 describe('npm run bench: what the Lambda-shaped rows cost', () => {
   it('bills a million records as requests plus GB-seconds of invocations rounded up to the millisecond', () => {
@@ -18,5 +19,23 @@ describe('npm run bench: what the Lambda-shaped rows cost', () => {
     assert.equal(lambdaCpuShare(1769), 1);
     assert.equal(lambdaCpuShare(3538), 1);
     assert.ok(Math.abs(lambdaCpuShare(512) - 0.289) < 0.001);
+  });
+});
+
+describe('npm run bench: the Lambda-shaped rows without a CPU quota', () => {
+  it('says why no quota could be set, instead of failing', () => {
+    const q = cpuQuota(`no-such-parent-${process.pid}/ddb-replicator-test`, 0.5);
+    assert.ok('unavailable' in q);
+    assert.match(q.unavailable, /^no CPU quota \(.+\): needs root and the cgroup v1 cpu controller at \/sys\/fs\/cgroup\/cpu$/);
+  });
+
+  it('then projects the rate from the CPU per record measured on a full core', () => {
+    // 1,000 records in 1 s on a full core, 0.5 ms of CPU each: 512 MB's 0.289 of a core carries 579/s.
+    const pass = { records: 1000, seconds: 1, cpuMs: 500, invocations: 10, invocationMs: 100, mappingMs: 102 };
+    const row = toRow('aws-lite', 512, 'no CPU quota (EACCES): ...', pass, 0);
+    assert.equal(row.recordsPerSecond, 1000);
+    assert.equal(row.projectedRecordsPerSecond, 579);
+    assert.equal(row.cpuMsPerReplicaWrite, 0.25);
+    assert.equal(toRow('aws-lite', 512, 'cgroup', pass, 0).projectedRecordsPerSecond, null, 'a run held to its quota needs no projection');
   });
 });
