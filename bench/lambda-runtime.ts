@@ -41,7 +41,7 @@ function clientFor(kind: BenchClient, endpoint: (region: string) => string): (re
  * events arriving as JSON. Its own region's state table is in-region; replica regions are behind
  * the round trip.
  */
-if (process.send) {
+if (process.send && process.env.BENCH_CLIENT) {
   const env = process.env;
   const kind = (env.BENCH_CLIENT ?? 'aws-lite') as BenchClient;
   const remote = JSON.parse(env.BENCH_REMOTE_ENDPOINTS ?? '{}') as Record<string, string>;

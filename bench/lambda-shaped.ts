@@ -59,7 +59,7 @@ class FunctionInstance {
   }
 
   static async start(client: BenchClient, memoryMb: number | null, env: NodeJS.ProcessEnv): Promise<{ fn: FunctionInstance; quota: string }> {
-    const child = fork(join(__dirname, 'lambda-runtime.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : [])], env: { ...env, BENCH_CLIENT: client }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(join(__dirname, 'lambda-runtime.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...env, BENCH_CLIENT: client }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     let quota: CpuQuota | undefined;
     let note = 'none (full core)';
     if (memoryMb !== null) {
