@@ -4,8 +4,12 @@ import { mapLimit } from '../handlers/concurrency';
 import { startDynamoDbLocal, useLocalEndpoint } from '../local/dynamodb-local';
 import { createRegionalTable } from '../local/tables';
 import { startProxyThread } from './proxy-worker';
+import type { Dynamo } from '../handlers/dynamo';
+import { liteDynamo } from '../handlers/dynamo-lite';
 
 export type ClientFor = (region: string) => DynamoDBClient;
+/** The handler's DynamoDB, as deployed: aws-lite behind the port. */
+export type DynamoFor = (region: string) => Dynamo;
 
 /** Clients with enough sockets for a batch's concurrent writes (the SDK's default is 50). */
 export const clientsFor =
@@ -20,6 +24,8 @@ export interface Engine {
   readonly remote: ClientFor;
   /** A replica region that answers writes itself after the round trip: the handler's own limit. */
   readonly synthetic: ClientFor;
+  /** The same two, through the handler's own client. */
+  readonly handlerDb: { readonly remote: DynamoFor; readonly synthetic: DynamoFor };
   stop(): Promise<void>;
 }
 
@@ -42,6 +48,7 @@ export async function freshEngine(rttMs: number, jitterMs: number, warmSeconds: 
     direct,
     remote: clientsFor(proxies[0].endpoint),
     synthetic: clientsFor(proxies[1].endpoint),
+    handlerDb: { remote: (r) => liteDynamo(r, { endpoint: proxies[0].endpoint }), synthetic: (r) => liteDynamo(r, { endpoint: proxies[1].endpoint }) },
     stop: async () => {
       await Promise.all(proxies.map((p) => p.close()));
       await ddb.stop();

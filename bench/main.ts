@@ -7,6 +7,13 @@ import type { Row } from './table';
 import { Engine, freshEngine, writeFor } from './engine';
 import { baselineRate, liveLag, replicateBacklog } from './measure';
 import { Workload, workloads } from './workloads';
+import { clientCost } from './client-cost';
+import { FULL_VCPU_MB, lambdaShaped, REPLICAS } from './lambda-shaped';
+import { clientCostTable, lambdaTable, pricesNote, renderLambdaChart } from './lambda-table';
+import { PRICES, replicaWriteCost } from './lambda-cost';
+import { itemSize, writeUnits } from '../handlers/item-size';
+import { METADATA_BYTES } from '../handlers/contract';
+import { loadavg, setPriority, getPriority } from 'node:os';
 
 const ROOT = resolve(__dirname, '..');
 const USAGE = 'usage: npm run bench -- [--quick] [--rtt MS] [--jitter MS] [--parallelization 1-10]';
@@ -49,13 +56,13 @@ async function main() {
   const measure = async (label: string, w: Workload, replica: 'remote' | 'synthetic', pf: number, lag: boolean, engine?: Engine) => {
     const name = `bench-${rows.length}-${process.pid}`;
     const backlog = async (e: Engine) => {
-      const r = await replicateBacklog(name, w, e.direct, e[replica], pf);
+      const r = await replicateBacklog(name, w, e.direct, e.handlerDb[replica], pf);
       return { r, base: await baselineRate(r.streamArn, name, e.direct, e[replica], Math.min(r.records, baselineRecords), pf) };
     };
     const { r, base } = engine ? await backlog(engine) : await onFreshEngine(backlog);
     // Live lag on the synthetic replica: with both regions on one JVM, the engine would set it.
     const rate = w.itemBytes > 10_000 ? 100 : 500;
-    const live = lag ? await onFreshEngine((e) => liveLag(w, rate, liveSeconds, e.direct, e.synthetic)) : undefined;
+    const live = lag ? await onFreshEngine((e) => liveLag(w, rate, liveSeconds, e.direct, e.handlerDb.synthetic)) : undefined;
     const row = toRow(label, r, base, pf, live);
     rows.push(row);
     const lagText = live ? `, lag at ${live.offeredPerSecond}/s p50 ${live.p50} ms p99 ${live.p99} ms` : '';
@@ -79,10 +86,43 @@ async function main() {
   // replica writes a second on one JVM, more than it takes, and half that rate (full run only).
   const engineLag = [];
   for (const rate of quick ? [] : [500, 250]) {
-    const l = await onFreshEngine((e) => liveLag(uniform, rate, liveSeconds, e.direct, e.remote));
+    const l = await onFreshEngine((e) => liveLag(uniform, rate, liveSeconds, e.direct, e.handlerDb.remote));
     engineLag.push(l);
     say(`lag at ${l.offeredPerSecond} records/s offered (${l.sentPerSecond} sent), replica on DynamoDB Local: p50 ${l.p50} ms, p99 ${l.p99} ms (p99 ${l.p99FromSend} ms counting the source write)`);
   }
+
+  // The deployed shape: the handler in its own process under Lambda's CPU share of each memory size.
+  const load = () => loadavg().map((l) => +l.toFixed(2));
+  const lambdaLoadBefore = load();
+  const costs = await clientCost(quick ? 10 : 30);
+  for (const c of costs) say(`client cost: ${c.client}: ${c.cpuMsPerRequest} ms CPU per conditional PutItem`);
+  // Other work on this shared machine would take the quota's CPU from the measured processes: they run at raised priority where allowed.
+  const priority = getPriority();
+  let raised = false;
+  try {
+    setPriority(priority - 10);
+    raised = true;
+  } catch {
+    // not allowed here: the figures then share the machine as it is
+  }
+  const uniformItem = { pk: { S: 'u-1234' }, n: { N: '1234' }, payload: { S: 'x'.repeat(uniform.itemBytes) } };
+  const replicaUnits = writeUnits(itemSize(uniformItem) + METADATA_BYTES);
+  const replicaCost = replicaWriteCost(REPLICAS.length, replicaUnits);
+  let lambda;
+  try {
+    lambda = await lambdaShaped({
+      rttMs: rtt,
+      workload: { ...uniform, records: quick ? 1500 : 5000 },
+      clients: ['aws-lite', 'sdk-v3'],
+      memories: [512, 1024, FULL_VCPU_MB, null],
+      lag: { perSecond: 1000, seconds: quick ? 4 : 10, client: 'aws-lite', memoryMb: 1024 },
+      say,
+    });
+  } finally {
+    if (raised) setPriority(priority);
+  }
+  const lambdaLoadAfter = load();
+  say(`machine load (1, 5, 15 min) before the Lambda-shaped runs ${lambdaLoadBefore.join(', ')}, after ${lambdaLoadAfter.join(', ')}`);
 
   const infra = await infraScaling(ROOT, quick ? [1, 20] : [1, 5, 10, 20]);
   for (const r of infra) say(`offline preview of ${r.tables} table(s) x 4 replica regions: ${r.resources} resources, ${r.seconds} s, +${r.heapMb} MB heap`);
@@ -99,8 +139,30 @@ async function main() {
     workloads: rows,
     lagWithReplicaOnDynamoDbLocal: engineLag,
     infra,
+    clientCost: costs,
+    lambdaShaped: {
+      note: 'The handler in its own process, under a CPU quota of memory/1769 of a core (cgroup v1 cpu.cfs_quota_us), batches of 100 from one shard, ParallelizationFactor 1, to two replica regions behind the round trip (a stand-in in another process answers writes, and forwards fence reads to DynamoDB Local); its own state table in-region. CPU is the handler process\'s user + system time over the measured pass (after a warm-up pass). Lag: live writes at the offered rate, lag = end of the invocation that carried the record minus the source write\'s acknowledgement.',
+      raisedPriority: raised,
+      machineLoad: { before: lambdaLoadBefore, after: lambdaLoadAfter },
+      rows: lambda.rows,
+      lag: lambda.lag,
+      prices: PRICES,
+      replicaWrites: { writeUnitsPerWrite: replicaUnits, ...replicaCost },
+    },
   };
-  const written = writeResults(ROOT, quick, report, rows);
+  const lambdaMd = [
+    `Lambda-shaped (${rtt} ms round trip, batch 100, ParallelizationFactor 1, ${REPLICAS.length} replica regions; CPU quota: ${[...new Set(lambda.rows.map((r) => r.quota))].join('; ')}):`,
+    '',
+    lambdaTable(lambda.rows, replicaCost.usdPerMillionRecords),
+    `Lag at ${lambda.lag.sentPerSecond} records/s sent (${lambda.lag.perSecond} offered), ${lambda.lag.client} at ${lambda.lag.memoryMb} MB: p50 ${lambda.lag.p50} ms, p99 ${lambda.lag.p99} ms over ${lambda.lag.replicated} records.`,
+    '',
+    `Replica writes: ${replicaUnits} write units per 1 KB item with its version, ${REPLICAS.length} regions: $${replicaCost.usdPerMillionRecords} per million records.`,
+    pricesNote(),
+    'CPU per conditional PutItem by client (this process, a stand-in in another process answering at once):',
+    '',
+    clientCostTable(costs),
+  ].join('\n');
+  const written = writeResults(ROOT, quick, report, rows, { markdown: lambdaMd, svg: renderLambdaChart(lambda.rows) });
   say(`Wrote ${written.join(', ')}${quick ? ' (a quick run: the full run\'s latest.* that the README quotes are left as they are)' : ' (the README table)'}`);
 }
 

@@ -6,7 +6,7 @@ import { PROJECT_MAPPING, startLocalReplication } from '../local/pipeline';
 import { percentile } from '../local/replication-stats';
 import { createRegionalTable, LocalTableSpec } from '../local/tables';
 import { baselineHandler } from './baseline';
-import { ClientFor } from './engine';
+import { ClientFor, DynamoFor } from './engine';
 import { opsOf, Workload, writeOp, writeWorkload } from './workloads';
 
 export const benchSpec = (name: string): LocalTableSpec => ({ name, partitionKey: { name: 'pk', type: 'S' }, primaryRegion: 'us-east-1', replicaRegions: ['eu-west-1'] });
@@ -32,7 +32,7 @@ export interface ReplicationRun {
  * Writes the workload into a fresh source table, then replicates the backlog with the real
  * handler through the emulator: a saturated shard, as after a burst.
  */
-export async function replicateBacklog(name: string, w: Workload, direct: ClientFor, replica: ClientFor, parallelizationFactor = 1): Promise<ReplicationRun & { streamArn: string }> {
+export async function replicateBacklog(name: string, w: Workload, direct: ClientFor, replica: DynamoFor, parallelizationFactor = 1): Promise<ReplicationRun & { streamArn: string }> {
   const spec = benchSpec(name);
   const streamArn = await createTables(spec, direct);
   await writeWorkload(direct('us-east-1'), spec.name, w);
@@ -92,7 +92,7 @@ export async function baselineRate(streamArn: string, table: string, direct: Cli
  * exists); `p99FromSend` also counts the source write itself, which on DynamoDB Local slows as its
  * stream grows. A coalesced change counts at the write that carried it.
  */
-export async function liveLag(w: Workload, perSecond: number, seconds: number, direct: ClientFor, replica: ClientFor) {
+export async function liveLag(w: Workload, perSecond: number, seconds: number, direct: ClientFor, replica: DynamoFor) {
   const spec = benchSpec(`lag-${Math.random().toString(36).slice(2, 10)}`);
   const existingStreamArn = await createTables(spec, direct);
   // Per key, in stream order: when each change was sent and acknowledged, and when it was applied.

@@ -6,6 +6,7 @@ import { Fence, initialFence, readFence } from '../handlers/fence';
 import type { StateRules } from '../handlers/item-state';
 
 import { CliError } from './errors';
+import { sdkDynamo } from '../handlers/dynamo-sdk';
 
 export { CliError };
 
@@ -54,7 +55,7 @@ export function tableContext(opts: { stack: string; table?: string; endpoint?: s
     },
     async generation() {
       // A stack deployed before fences existed has no state table yet: its one term is the first.
-      const fence = await readFence(client(this.table.primaryRegion), stateTableName(this.table.name)).catch((err: Error) => {
+      const fence = await readFence(sdkDynamo(client(this.table.primaryRegion)), stateTableName(this.table.name)).catch((err: Error) => {
         if (err.name === 'ResourceNotFoundException') return undefined;
         throw err;
       });
@@ -71,7 +72,7 @@ export function tableContext(opts: { stack: string; table?: string; endpoint?: s
  */
 export async function atCurrentPrimary(ctx: TableContext): Promise<{ ctx: TableContext; fence: Fence; note?: string }> {
   const regions = [ctx.table.primaryRegion, ...ctx.table.replicaRegions];
-  const fences = await Promise.all(regions.map((r) => readFence(ctx.client(r), stateTableName(ctx.table.name)).catch(() => undefined)));
+  const fences = await Promise.all(regions.map((r) => readFence(sdkDynamo(ctx.client(r)), stateTableName(ctx.table.name)).catch(() => undefined)));
   const fence = fences.reduce<Fence | undefined>((a, f) => (f && (!a || f.generation > a.generation) ? f : a), undefined) ?? initialFence(ctx.table.primaryRegion);
   if (fence.primary === ctx.table.primaryRegion || !regions.includes(fence.primary)) return { ctx, fence };
   const table = { ...ctx.table, primaryRegion: fence.primary, replicaRegions: regions.filter((r) => r !== fence.primary) };

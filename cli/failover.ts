@@ -12,6 +12,7 @@ import { changedSince, checkDrained, findStrays, PendingChange, RecordSeconds } 
 import { MappingChange, MappingControl } from './mappings';
 import { reconcile, ReconcileReport } from './reconcile';
 import { verify } from './verify';
+import { sdkDynamo } from '../handlers/dynamo-sdk';
 
 export interface FailoverOptions {
   readonly to: string;
@@ -109,7 +110,7 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
   if (strays.length && !opts.unplanned) {
     return refuse(`${opts.to} took ${strays.length} write(s) while it was not primary (keys ${strays.slice(0, 3).map((s) => JSON.stringify(s.key)).join(', ')}): run \`ddb-replicator rejoin --region ${opts.to}\` first, which reports and reconciles them`);
   }
-  if (strays.length) await writeReviewEntries(ctx.client(opts.to), state, strays, Math.floor(now() / 1000));
+  if (strays.length) await writeReviewEntries(sdkDynamo(ctx.client(opts.to)), state, strays, Math.floor(now() / 1000));
   if (!opts.unplanned) {
     progress(`checking that ${from} is drained (its DLQs, and its stream against every replica)...`);
     const depth = await dlqDepth(ctx, from, deps.sqs(from));
@@ -142,7 +143,7 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
     }
     // The region's own rejoin mark goes along: what it reported then is not found again as strays.
     const own = r.fence?.rejoinedAt !== undefined ? { rejoined: r.fence.rejoined, rejoinedAt: r.fence.rejoinedAt } : {};
-    const { outcome, fence } = await raiseFence(ctx.client(r.region), state, { ...raised, ...own });
+    const { outcome, fence } = await raiseFence(sdkDynamo(ctx.client(r.region)), state, { ...raised, ...own });
     report.fences.push({ region: r.region, outcome, generation: fence.generation });
     if (outcome === 'newer') return refuse(`${r.region} already holds generation ${fence.generation} (primary ${fence.primary}): another failover ran meanwhile; read it with \`ddb-replicator status\``);
   }
@@ -224,7 +225,7 @@ async function readFences(ctx: TableContext, regions: readonly string[], opts: F
   const state = stateTableName(ctx.table.name);
   const readOne = async (region: string): Promise<FenceRead> => {
     try {
-      return { region, status: 'read', fence: await readFence(ctx.client(region), state) };
+      return { region, status: 'read', fence: await readFence(sdkDynamo(ctx.client(region)), state) };
     } catch (err) {
       return { region, status: 'unreachable', detail: `${(err as Error).name}: ${(err as Error).message}` };
     }
@@ -279,7 +280,7 @@ export async function levelFrom(ctx: TableContext, primary: string, region: stri
       entries.push({ kind: 'newer-on-replica', key: toEventItem(keys), region, target: primary, version: encodeVersion(v), detail: p ? `primary holds ${encodeVersion(p)}` : 'primary holds no version of it' });
     }
   }
-  if (entries.length) await writeReviewEntries(ctx.client(primary), stateTableName(ctx.table.name), entries, Math.floor(Date.now() / 1000));
+  if (entries.length) await writeReviewEntries(sdkDynamo(ctx.client(primary)), stateTableName(ctx.table.name), entries, Math.floor(Date.now() / 1000));
   const [repaired] = await reconcile(asPrimary, [region], segments, true);
   return { ...repaired!, newerOnReplica: entries.length };
 }

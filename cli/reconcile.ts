@@ -5,6 +5,7 @@ import { SyncResult, syncItem } from '../handlers/repair';
 import { TableContext } from './context';
 import { Failures } from './failures';
 import { verify } from './verify';
+import { sdkDynamo } from '../handlers/dynamo-sdk';
 
 export interface ReconcileReport {
   readonly region: string;
@@ -34,7 +35,7 @@ export async function reconcile(ctx: TableContext, regions: string[], segments: 
       const keys = keyOf(k);
       const result = await syncItem({
         mode: 'repair',
-        replica: ctx.client(r.region),
+        replica: sdkDynamo(ctx.client(r.region)),
         target: { region: r.region, tableName: ctx.table.name },
         keys,
         readSource: () => readSourceItem(ctx, keys),

@@ -9,6 +9,7 @@ import { linkNames } from '../config/names';
 import { CliError, TableContext } from './context';
 import type { Failure } from './failures';
 import { readSourceItem } from './reconcile';
+import { sdkDynamo } from '../handlers/dynamo-sdk';
 
 /** Stream records live 24 hours (DynamoDB Streams); a batch older than this cannot be re-read. */
 const STREAM_RETENTION_MS = 24 * 3600 * 1000;
@@ -186,7 +187,7 @@ async function redriveOne(ctx: TableContext, opts: RedriveOptions, queueUrl: str
   await mapLimit(keys.flatMap((k) => regions.map((region) => ({ k, region }))), 16, async ({ k, region }) => {
     const result = await syncItem({
       mode: 'repair',
-      replica: ctx.client(region),
+      replica: sdkDynamo(ctx.client(region)),
       target: { region, tableName: ctx.table.name },
       keys: k,
       readSource: () => readSourceItem(ctx, k),

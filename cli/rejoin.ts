@@ -10,6 +10,7 @@ import { CliError, TableContext } from './context';
 import { findStrays, RecordSeconds } from './drain';
 import { reconcile, ReconcileReport } from './reconcile';
 import { verify } from './verify';
+import { sdkDynamo } from '../handlers/dynamo-sdk';
 
 export interface RejoinReport {
   readonly table: string;
@@ -50,7 +51,7 @@ export async function rejoin(
   // Records stamped in this second or later may be written after the stray scan reads: the next check looks at them again,
   // unless this scan saw a record stamped there (a stamp can come later than the write: DynamoDB Local's are taken when first read).
   let scannedUpTo = Math.floor((now ?? Date.now)() / 1000) - 1;
-  const regionFence = (await readFence(ctx.client(region), state)) ?? fence;
+  const regionFence = (await readFence(sdkDynamo(ctx.client(region)), state)) ?? fence;
   // Judged by the current terms (a region that missed a failover still thinks it is primary), since its last rejoin.
   const entries: ReviewEntry[] = await findStrays(ctx, streams, region, { ...fence, rejoinedAt: regionFence.rejoinedAt }, recordSeconds, (s) => {
     scannedUpTo = Math.max(scannedUpTo, s);
@@ -72,13 +73,13 @@ export async function rejoin(
       detail: `${region} holds ${stateDigest(onRegion, rules)}, ${primary} holds ${stateDigest(onPrimary, rules)}`,
     });
   }
-  if (entries.length) await writeReviewEntries(ctx.client(primary), state, entries, Math.floor(Date.now() / 1000));
+  if (entries.length) await writeReviewEntries(sdkDynamo(ctx.client(primary)), state, entries, Math.floor(Date.now() / 1000));
 
-  const { outcome, fence: held } = await raiseFence(ctx.client(region), state, fence);
+  const { outcome, fence: held } = await raiseFence(sdkDynamo(ctx.client(region)), state, fence);
   if (outcome === 'newer') throw new CliError(`${region} holds generation ${held.generation}, newer than the primary's ${fence.generation}: read the fences with \`ddb-replicator status\` before going on`);
   const [reconciled] = await reconcile(ctx, [region], segments, true);
   // A later stray check looks again at every record from the second this one's scan began: the
   // reconcile's own writes there are echoes, and entries it finds twice are recorded once.
-  await markRejoined(ctx.client(region), state, fence, scannedUpTo);
+  await markRejoined(sdkDynamo(ctx.client(region)), state, fence, scannedUpTo);
   return { table: ctx.table.name, region, primary, generation: fence.generation, strays, differences: entries.length - strays, fence: outcome === 'raised' ? 'raised' : 'current', reconciled: reconciled! };
 }

@@ -2,6 +2,7 @@ import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { stateTableName } from '../config/names';
 import { readReviewEntries, RecordedReview } from '../handlers/review';
 import type { TableContext } from './context';
+import { sdkDynamo } from '../handlers/dynamo-sdk';
 
 export interface ReviewReport {
   readonly table: string;
@@ -20,7 +21,7 @@ export async function review(ctx: TableContext, clear: boolean): Promise<ReviewR
   for (const region of [ctx.table.primaryRegion, ...ctx.table.replicaRegions]) {
     let found: RecordedReview[];
     try {
-      found = await readReviewEntries(ctx.client(region), state);
+      found = await readReviewEntries(sdkDynamo(ctx.client(region)), state);
     } catch (err) {
       unreachable.push({ region, error: `${(err as Error).name}: ${(err as Error).message}` });
       continue;

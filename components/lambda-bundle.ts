@@ -11,7 +11,8 @@ const cached = new Map<string, LambdaBundle>();
 
 /**
  * Bundles one entry of handlers/ with esbuild (once per process): CommonJS for the Lambda Node.js
- * runtime, minified, AWS SDK v3 included so the deployed code runs the versions tested here.
+ * runtime, minified, its clients (aws-lite for DynamoDB, SDK v3 for CloudWatch) included so the
+ * deployed code runs the versions tested here.
  */
 export function handlerBundle(entry: 'replicate' | 'backfill-worker'): LambdaBundle {
   const held = cached.get(entry);

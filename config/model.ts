@@ -49,7 +49,7 @@ export interface AlarmThresholds {
 }
 
 export interface LambdaSettings {
-  /** 128-10240, default 512. */
+  /** 128-10240, default 1024 (the benchmark's Lambda-shaped rows: CPU comes with memory). */
   readonly memoryMb: number;
   /** 1-900, default 60. */
   readonly timeoutSeconds: number;

@@ -28,6 +28,13 @@ export const AWS_REGIONS = [
   'me-south-1', 'me-central-1', 'il-central-1', 'af-south-1',
 ] as const;
 
+/**
+ * The replication function's memory: Lambda gives CPU in proportion to it, and at 1,024 MB the
+ * handler keeps up with the most a shard carries for a fraction of the replica writes' cost
+ * (README, Benchmark: the Lambda-shaped rows).
+ */
+export const DEFAULT_MEMORY_MB = 1024;
+
 const TABLE_KEYS = [
   'name', 'partitionKey', 'sortKey', 'globalSecondaryIndexes', 'primaryRegion', 'replicaRegions', 'linkSlots', 'billingMode', 'readCapacity',
   'writeCapacity', 'ttlAttribute', 'conflictPolicy', 'replicateTtlDeletes', 'stream', 'alarms', 'lambda', 'deletionProtection', 'tags',
@@ -164,7 +171,7 @@ export function readTable(raw: unknown, label: string, problems: string[]): Tabl
     conflicts: r.number(a.conflicts, 'alarms.conflicts', 0, 1_000_000, 0),
   };
   const l = t.lambda === undefined ? {} : (r.object(t.lambda, 'lambda', ['memoryMb', 'timeoutSeconds']) ?? {});
-  const lambda = { memoryMb: r.number(l.memoryMb, 'lambda.memoryMb', 128, 10_240, 512), timeoutSeconds: r.number(l.timeoutSeconds, 'lambda.timeoutSeconds', 1, 900, 60) };
+  const lambda = { memoryMb: r.number(l.memoryMb, 'lambda.memoryMb', 128, 10_240, DEFAULT_MEMORY_MB), timeoutSeconds: r.number(l.timeoutSeconds, 'lambda.timeoutSeconds', 1, 900, 60) };
   const deletionProtection = r.boolean(t.deletionProtection, 'deletionProtection', true);
   const tags = readTags(r, t.tags);
   checkKeyAttributes(r, partitionKey, sortKey, globalSecondaryIndexes, ttlAttribute);

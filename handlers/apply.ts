@@ -1,7 +1,7 @@
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ABSENT, SdkItem, toSdkItem } from './attribute-values';
 import type { ReplicaTarget } from './config';
 import type { ConflictPolicy } from './contract';
+import { Dynamo, isConditionFailure } from './dynamo';
 import { METADATA, METADATA_BYTES } from './contract';
 import { StateRules, stateDigest } from './item-state';
 import type { ItemPlan } from './plan';
@@ -22,7 +22,7 @@ export interface ApplyContext {
   readonly removeReplay?: boolean;
 }
 
-type Client = Pick<DynamoDBClient, 'send'>;
+type Client = Dynamo;
 
 const KEEP_REPLICA_ATTEMPTS = 3;
 
@@ -78,7 +78,7 @@ async function writeKeepReplica(client: Client, target: ReplicaTarget, plan: Ite
 }
 
 export async function readItem(client: Client, target: ReplicaTarget, plan: Pick<ItemPlan, 'keys'>): Promise<SdkItem | undefined> {
-  return (await client.send(new GetItemCommand({ TableName: target.tableName, Key: toSdkItem(plan.keys), ConsistentRead: true }))).Item;
+  return (await client.call('GetItem', { TableName: target.tableName, Key: toSdkItem(plan.keys), ConsistentRead: true })).Item;
 }
 
 /**
@@ -103,11 +103,17 @@ interface Condition {
 
 async function write(client: Client, target: ReplicaTarget, plan: ItemPlan, condition: Condition): Promise<SdkItem | undefined> {
   const common = { TableName: target.tableName, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...condition } as const;
-  if (plan.final) {
-    const Item = { ...toSdkItem(plan.final), ...metadataAttributes(plan.version) };
-    return (await client.send(new PutItemCommand({ ...common, Item }))).Attributes;
-  }
-  return (await client.send(new DeleteItemCommand({ ...common, Key: toSdkItem(plan.keys) }))).Attributes;
+  if (plan.final) return (await client.call('PutItem', { ...common, Item: replicaItem(plan) })).Attributes;
+  return (await client.call('DeleteItem', { ...common, Key: toSdkItem(plan.keys) })).Attributes;
+}
+
+const replicaItems = new WeakMap<ItemPlan, SdkItem>();
+
+/** The item a plan writes, built once for all its target regions (nothing mutates it). */
+function replicaItem(plan: ItemPlan): SdkItem {
+  let item = replicaItems.get(plan);
+  if (!item) replicaItems.set(plan, (item = { ...toSdkItem(plan.final!), ...metadataAttributes(plan.version) }));
+  return item;
 }
 
 function unchangedSinceReadCondition(plan: ItemPlan, current: SdkItem | undefined): Condition {
@@ -118,11 +124,6 @@ function unchangedSinceReadCondition(plan: ItemPlan, current: SdkItem | undefine
     return { ConditionExpression: 'attribute_exists(#key) AND attribute_not_exists(#repV)', ExpressionAttributeNames: { '#key': keyName, '#repV': METADATA.version } };
   }
   return { ConditionExpression: '#repV = :repV', ExpressionAttributeNames: { '#repV': METADATA.version }, ExpressionAttributeValues: { ':repV': { S: encodeVersion(stored) } } };
-}
-
-/** By name, not instanceof: a bundle may hold another copy of the SDK's error classes. */
-function isConditionFailure(err: unknown): err is Error & { Item?: SdkItem } {
-  return (err as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
 function describeError(err: unknown): string {

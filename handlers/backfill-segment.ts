@@ -6,6 +6,7 @@ import type { StateRules } from './item-state';
 import { itemSize, readUnits, writeUnits } from './item-size';
 import type { RateLimiter } from './rate-limit';
 import { SyncResult, syncItem } from './repair';
+import { sdkDynamo } from './dynamo-sdk';
 
 type Client = Pick<DynamoDBClient, 'send'>;
 
@@ -168,7 +169,7 @@ async function copyItem(a: SegmentArgs, keys: SdkItem, scanned: SdkItem | undefi
     await a.reads?.take(readUnits(Item ? itemSize(Item) : 0), signal);
     return Item;
   };
-  const result = await syncItem({ mode: scanned ? 'backfill' : 'repair', replica: a.replica, target: a.target, keys, scanned, readSource, generation: a.generation, rules: a.rules() });
+  const result = await syncItem({ mode: scanned ? 'backfill' : 'repair', replica: sdkDynamo(a.replica), target: a.target, keys, scanned, readSource, generation: a.generation, rules: a.rules() });
   return outcomeOf(result);
 }
 

@@ -1,6 +1,7 @@
-import { AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { Dynamo, isConditionFailure } from './dynamo';
 
-type Client = Pick<DynamoDBClient, 'send'>;
+type Client = Dynamo;
 
 /** One primary term: from `start` (epoch seconds) until the next term starts, `primary` takes the application's writes. */
 export interface Term {
@@ -107,7 +108,7 @@ function fromItem(item: Record<string, AttributeValue> | undefined): Fence | und
 
 /** A strongly consistent read of a region's fence; undefined where none was written yet. */
 export async function readFence(client: Client, stateTable: string): Promise<Fence | undefined> {
-  const { Item } = await client.send(new GetItemCommand({ TableName: stateTable, Key: { pk: { S: FENCE_KEY } }, ConsistentRead: true }));
+  const { Item } = await client.call('GetItem', { TableName: stateTable, Key: { pk: { S: FENCE_KEY } }, ConsistentRead: true });
   return fromItem(Item);
 }
 
@@ -117,33 +118,29 @@ export async function readFence(client: Client, stateTable: string): Promise<Fen
  */
 export async function raiseFence(client: Client, stateTable: string, fence: Fence): Promise<{ outcome: 'raised' | 'current' | 'newer'; fence: Fence }> {
   try {
-    await client.send(
-      new PutItemCommand({
-        TableName: stateTable,
-        Item: toItem(fence),
-        ConditionExpression: 'attribute_not_exists(pk) OR generation < :g',
-        ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
+    await client.call('PutItem', {
+      TableName: stateTable,
+      Item: toItem(fence),
+      ConditionExpression: 'attribute_not_exists(pk) OR generation < :g',
+      ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
     return { outcome: 'raised', fence };
   } catch (err) {
-    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-    const held = fromItem((err as { Item?: Record<string, AttributeValue> }).Item) ?? fence;
+    if (!isConditionFailure(err)) throw err;
+    const held = fromItem(err.Item) ?? fence;
     return { outcome: held.generation === fence.generation ? 'current' : 'newer', fence: held };
   }
 }
 
 /** Marks a region rejoined at its fence's generation and `atSeconds` (`ddb-replicator rejoin`), if the fence is still at it. */
 export async function markRejoined(client: Client, stateTable: string, fence: Fence, atSeconds: number): Promise<void> {
-  await client.send(
-    new PutItemCommand({
-      TableName: stateTable,
-      Item: toItem({ ...fence, rejoined: fence.generation, rejoinedAt: atSeconds }),
-      ConditionExpression: 'generation = :g',
-      ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
-    }),
-  );
+  await client.call('PutItem', {
+    TableName: stateTable,
+    Item: toItem({ ...fence, rejoined: fence.generation, rejoinedAt: atSeconds }),
+    ConditionExpression: 'generation = :g',
+    ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
+  });
 }
 
 /**

@@ -1,12 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { keyText, SdkItem, toEventItem } from './attribute-values';
 import { ApplyOutcome, readItem, writeIfUnchanged } from './apply';
 import type { ReplicaTarget } from './config';
+import type { Dynamo } from './dynamo';
 import { StateRules, stateDigest } from './item-state';
 import type { ItemPlan } from './plan';
 import { metadataAttributes, readVersion, SEQ_DIGITS, Version } from './versions';
 
-type Client = Pick<DynamoDBClient, 'send'>;
+type Client = Dynamo;
 
 /**
  * The version of a write that does not come from a stream record (backfill, reconcile, redrive):

@@ -1,9 +1,10 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ApplyOutcome, applyPlan } from './apply';
 import { limiter } from './concurrency';
 import { parseConfig, ReplicaTarget, ReplicatorConfig } from './config';
+import type { Dynamo } from './dynamo';
+import { dynamoEndpoint, liteDynamo } from './dynamo-lite';
 import { buildMetricData, emptyCounts, MetricsSender, publishMetrics, TargetCounts } from './metrics';
 import { EventError, ItemPlan, planBatch } from './plan';
 import { currentTerm, Fence, FenceView } from './fence';
@@ -20,8 +21,8 @@ export interface AppliedEvent {
 }
 
 export interface HandlerDeps {
-  /** DynamoDB client per replica region; endpoints come from the SDK's standard settings. */
-  readonly dynamo?: (region: string) => Pick<DynamoDBClient, 'send'>;
+  /** DynamoDB per region; default aws-lite, at the endpoint the SDK's standard variables name (AWS_ENDPOINT_URL_DYNAMODB). */
+  readonly dynamo?: (region: string) => Dynamo;
   /** Replaceable in tests only: no local CloudWatch exists. */
   readonly cloudwatch?: MetricsSender;
   readonly log?: (line: Record<string, unknown>) => void;
@@ -44,10 +45,10 @@ export const DEADLINE_RESERVE_MS = 3_000;
 const jsonLog = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 
 export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): ReplicationHandler {
-  const clients = new Map<string, Pick<DynamoDBClient, 'send'>>();
-  const clientFor =
-    deps.dynamo ??
-    ((region: string) => new DynamoDBClient({ region, requestHandler: { httpAgent: { maxSockets: config.maxConcurrency }, httpsAgent: { maxSockets: config.maxConcurrency } } }));
+  const clients = new Map<string, Dynamo>();
+  // Read once: a bad endpoint variable makes the handler throw, naming it.
+  const endpoint = deps.dynamo ? undefined : dynamoEndpoint();
+  const clientFor = deps.dynamo ?? ((region: string) => liteDynamo(region, { endpoint }));
   const dynamo = (region: string) => clients.get(region) ?? clients.set(region, clientFor(region)).get(region)!;
   const log = deps.log ?? jsonLog;
   const now = deps.now ?? Date.now;
@@ -142,15 +143,21 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
       return limit(() => applyPlan(dynamo(target.region), target, item, config.conflictPolicy, { rules, removeReplay }));
     };
 
-    await Promise.all(
-      plan.items.map(async (item) => {
-        for (const t of config.targets) {
-          const decision = admission.get(t.region)!;
-          if (decision !== 'write') record(item, t, decision);
-        }
-        await Promise.all(writable.map(async (target) => record(item, target, await replicateTo(item, target))));
-      }),
-    );
+    const replicateItem = async (item: ItemPlan) => {
+      for (const t of config.targets) {
+        const decision = admission.get(t.region)!;
+        if (decision !== 'write') record(item, t, decision);
+      }
+      await Promise.all(writable.map(async (target) => record(item, target, await replicateTo(item, target))));
+    };
+    // A few items at a time onto the network: their requests leave before the next ones are
+    // prepared, so the round trip overlaps the CPU of the rest instead of following all of it.
+    const inFlight: Promise<void>[] = [];
+    for (const [i, item] of plan.items.entries()) {
+      inFlight.push(replicateItem(item));
+      if (i % ITEMS_PER_TURN === ITEMS_PER_TURN - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(inFlight);
 
     // A write that replication will not carry is only done once it is in the review report.
     if (review.length > 0) {
@@ -225,6 +232,9 @@ function sortRecords(records: readonly DynamoDBRecord[], source: string, fence: 
   }
   return { changes, echoes, review };
 }
+
+/** Items started per turn of the event loop (each writes to every target region). */
+const ITEMS_PER_TURN = 4;
 
 const NOT_ATTEMPTED: ApplyOutcome = { status: 'failed', error: 'not attempted: the invocation is about to time out' };
 

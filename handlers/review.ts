@@ -1,8 +1,9 @@
-import { AttributeValue, BatchWriteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import type { EventItem } from './attribute-values';
+import type { Dynamo } from './dynamo';
 
-type Client = Pick<DynamoDBClient, 'send'>;
+type Client = Dynamo;
 
 /**
  * Why a write is in the review report:
@@ -65,7 +66,7 @@ export async function writeReviewEntries(client: Client, stateTable: string, ent
     for (let attempt = 0; batch.length > 0; attempt++) {
       if (attempt > 8) throw new Error(`review entries in ${stateTable} stayed unprocessed after ${attempt} attempts (throttled)`);
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [stateTable]: batch } }));
+      const out = await client.call('BatchWriteItem', { RequestItems: { [stateTable]: batch } });
       batch = (out.UnprocessedItems?.[stateTable] ?? []) as typeof batch;
     }
   }
@@ -81,9 +82,13 @@ export async function readReviewEntries(client: Client, stateTable: string): Pro
   const out: RecordedReview[] = [];
   let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await client.send(
-      new ScanCommand({ TableName: stateTable, FilterExpression: 'begins_with(pk, :p)', ExpressionAttributeValues: { ':p': { S: REVIEW_PREFIX } }, ExclusiveStartKey, ConsistentRead: true }),
-    );
+    const page = await client.call('Scan', {
+      TableName: stateTable,
+      FilterExpression: 'begins_with(pk, :p)',
+      ExpressionAttributeValues: { ':p': { S: REVIEW_PREFIX } },
+      ExclusiveStartKey,
+      ConsistentRead: true,
+    });
     for (const i of page.Items ?? []) {
       out.push({
         id: i.pk!.S!,

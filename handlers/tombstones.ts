@@ -1,9 +1,9 @@
-import { BatchGetItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import type { ReplicaTarget } from './config';
+import { Dynamo, isConditionFailure } from './dynamo';
 import { decodeVersion, encodeVersion, Version } from './versions';
 
-type Client = Pick<DynamoDBClient, 'send'>;
+type Client = Dynamo;
 
 /**
  * A REMOVE leaves a tombstone per target region in the source region's state table: the version of
@@ -27,19 +27,24 @@ export const tombstoneKey = (region: string, itemKey: string) => `tomb#${region}
 export async function readTombstones(client: Client, state: ReplicaTarget, regions: readonly string[], itemKeys: readonly string[]): Promise<Map<string, Version>> {
   const out = new Map<string, Version>();
   const pks = [...new Set(regions.flatMap((r) => itemKeys.map((k) => tombstoneKey(r, k))))];
-  for (let i = 0; i < pks.length; i += BATCH_GET_LIMIT) {
-    let keys = pks.slice(i, i + BATCH_GET_LIMIT).map((pk) => ({ pk: { S: pk } }));
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      if (attempt > 8) throw new Error(`tombstones in ${state.tableName} stayed unprocessed after ${attempt} attempts (throttled)`);
-      const res = await client.send(new BatchGetItemCommand({ RequestItems: { [state.tableName]: { Keys: keys, ConsistentRead: true } } }));
-      for (const item of res.Responses?.[state.tableName] ?? []) {
-        const version = decodeVersion(item.v?.S);
-        if (version && item.pk?.S) out.set(item.pk.S, version);
+  const chunks = [];
+  for (let i = 0; i < pks.length; i += BATCH_GET_LIMIT) chunks.push(pks.slice(i, i + BATCH_GET_LIMIT));
+  // Chunks at once: this read stands before every write of the batch.
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      let keys = chunk.map((pk) => ({ pk: { S: pk } }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+        if (attempt > 8) throw new Error(`tombstones in ${state.tableName} stayed unprocessed after ${attempt} attempts (throttled)`);
+        const res = await client.call('BatchGetItem', { RequestItems: { [state.tableName]: { Keys: keys, ConsistentRead: true } } });
+        for (const item of res.Responses?.[state.tableName] ?? []) {
+          const version = decodeVersion(item.v?.S);
+          if (version && item.pk?.S) out.set(item.pk.S, version);
+        }
+        keys = (res.UnprocessedKeys?.[state.tableName]?.Keys ?? []) as typeof keys;
       }
-      keys = (res.UnprocessedKeys?.[state.tableName]?.Keys ?? []) as typeof keys;
-    }
-  }
+    }),
+  );
   return out;
 }
 
@@ -55,18 +60,16 @@ export type TombstoneWrite =
 export async function writeTombstone(client: Client, state: ReplicaTarget, region: string, itemKey: string, version: Version, nowSeconds: number): Promise<TombstoneWrite> {
   const v = encodeVersion(version);
   try {
-    await client.send(
-      new PutItemCommand({
-        TableName: state.tableName,
-        Item: { pk: { S: tombstoneKey(region, itemKey) }, v: { S: v }, expiresAt: { N: String(nowSeconds + TOMBSTONE_TTL_SECONDS) } },
-        ConditionExpression: 'attribute_not_exists(pk) OR v < :v',
-        ExpressionAttributeValues: { ':v': { S: v } },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
+    await client.call('PutItem', {
+      TableName: state.tableName,
+      Item: { pk: { S: tombstoneKey(region, itemKey) }, v: { S: v }, expiresAt: { N: String(nowSeconds + TOMBSTONE_TTL_SECONDS) } },
+      ConditionExpression: 'attribute_not_exists(pk) OR v < :v',
+      ExpressionAttributeValues: { ':v': { S: v } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
     return 'written';
   } catch (err) {
-    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-    return (err as { Item?: { v?: { S?: string } } }).Item?.v?.S === v ? 'replay' : 'stale';
+    if (!isConditionFailure(err)) throw err;
+    return err.Item?.v?.S === v ? 'replay' : 'stale';
   }
 }

@@ -11,6 +11,7 @@ import { readFence } from '../../handlers/fence';
 import { LocalDeployment, startLocalDeployment } from '../../local/deployment';
 import { client, uniqueName } from '../support/ddb';
 import { localEndpoint } from '../support/setup';
+import { sdkDynamo } from '../../handlers/dynamo-sdk';
 
 export const A = 'us-east-1';
 export const B = 'eu-west-1';
@@ -50,7 +51,7 @@ export async function deployed() {
       }
     },
     remove: (region: string, pk: string) => client(region).send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: pk } } })),
-    fence: (region: string) => readFence(client(region), stateTableName(table)),
+    fence: (region: string) => readFence(sdkDynamo(client(region)), stateTableName(table)),
     /** Stops (or restarts) the region's link emulators, as a Lambda outage would, without the Lambda API. */
     links: async (region: string, on: boolean) => {
       for (const l of deployment.links.filter((l) => l.region === region)) {

@@ -7,6 +7,8 @@ import { makeHandler } from '../../handlers/replicate';
 import { ensureStateTable } from '../../local/tables';
 import { client, StreamTap } from '../support/ddb';
 import { createTable, load, project } from './support';
+import { sdkDynamo } from '../../handlers/dynamo-sdk';
+import type { Dynamo } from '../../handlers/dynamo';
 
 describe('ddb-replicator verify and reconcile (DynamoDB Local)', function () {
   this.timeout(60_000);
@@ -124,7 +126,7 @@ describe('ddb-replicator verify and reconcile (DynamoDB Local)', function () {
           if (raceAt === 'between the source read and the write' && sourceReads === 1) await change();
           return item;
         };
-        const result = await syncItem({ mode: 'repair', replica, target: { region: 'eu-west-1', tableName: p.table }, keys: key, readSource, generation: 1, rules: { nowSeconds: 0 } });
+        const result = await syncItem({ mode: 'repair', replica: sdkDynamo(replica), target: { region: 'eu-west-1', tableName: p.table }, keys: key, readSource, generation: 1, rules: { nowSeconds: 0 } });
         assert.equal(result.outcome.status, 'skipped', 'left to replication');
         const after = (await replica.send(new GetItemCommand({ TableName: p.table, Key: key, ConsistentRead: true }))).Item;
         assert.equal(after?.v?.N, '2');
@@ -152,18 +154,19 @@ describe('ddb-replicator verify and reconcile (DynamoDB Local)', function () {
         generation: 1,
         rules: { nowSeconds: 0 },
       };
-      const undone = await syncItem({ ...args, replica: client('eu-west-1') });
+      const undone = await syncItem({ ...args, replica: sdkDynamo(client('eu-west-1')) });
       assert.deepEqual([undone.outcome.status, undone.undo], ['applied', 'undone']);
       assert.equal((await client('eu-west-1').send(new GetItemCommand({ TableName: p.table, Key: key, ConsistentRead: true }))).Item, undefined);
 
       // The undo is throttled: the item stays, and the result says so.
-      const throttledDeletes = {
-        send: async (cmd: object) => {
-          if (cmd instanceof DeleteItemCommand) throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ThrottlingException' });
-          return client('eu-west-1').send(cmd as never);
+      const replica = sdkDynamo(client('eu-west-1'));
+      const throttledDeletes: Dynamo = {
+        call: async (operation, input) => {
+          if (operation === 'DeleteItem') throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ThrottlingException' });
+          return replica.call(operation, input);
         },
       };
-      const failed = await syncItem({ ...args, replica: throttledDeletes as never });
+      const failed = await syncItem({ ...args, replica: throttledDeletes });
       assert.deepEqual([failed.outcome.status, failed.undo], ['applied', 'failed']);
       const counts = { repaired: 0, skipped: 0, undone: 0, failed: 0 };
       countSync(counts, failed);

@@ -383,6 +383,8 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     assert.ok(!/@pulumi|pulumi\.runtime/.test(bundle.code), 'the Lambda bundle holds no Pulumi code');
     assert.match(bundle.code, /REPLICA_TARGETS/);
     assert.ok(bundle.bytes > 10_000);
-    console.log(`      Lambda bundle: ${(bundle.bytes / 1024).toFixed(0)} KiB (minified, AWS SDK v3 included)`);
+    assert.match(bundle.code, /@aws-lite\/client: /, 'the bundle carries aws-lite, the client the handler writes with');
+    assert.doesNotMatch(bundle.code, /DynamoDBClient/, 'and not the AWS SDK\'s DynamoDB client');
+    console.log(`      Lambda bundle: ${(bundle.bytes / 1024).toFixed(0)} KiB (minified, aws-lite and the SDK's CloudWatch client included)`);
   });
 });

@@ -29,7 +29,7 @@ describe('stack configuration parser', () => {
           replicateTtlDeletes: true,
           stream: { batchSize: 100, batchingWindowSeconds: 0, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 3600, parallelizationFactor: 1 },
           alarms: { iteratorAgeMs: 60_000, replicationLatencyMs: 120_000, conflicts: 0 },
-          lambda: { memoryMb: 512, timeoutSeconds: 60 },
+          lambda: { memoryMb: 1024, timeoutSeconds: 60 },
           deletionProtection: true,
           tags: {},
         },

@@ -9,6 +9,7 @@ import { makeHandler } from '../../handlers/replicate';
 import { readReviewEntries } from '../../handlers/review';
 import { provisionTables } from '../../local/tables';
 import { client, StreamTap, tableSpec } from '../support/ddb';
+import { sdkDynamo } from '../../handlers/dynamo-sdk';
 
 const A = 'us-east-1';
 const B = 'eu-west-1';
@@ -52,9 +53,9 @@ async function threeRegions() {
       const item = (await client(region).send(new GetItemCommand({ TableName: spec.name, Key: { pk: { S: pk } }, ConsistentRead: true }))).Item;
       return item && unmarshall(item);
     },
-    fence: (region: string) => readFence(client(region), state),
-    raise: (region: string, f: Fence) => raiseFence(client(region), state, f),
-    review: (region: string) => readReviewEntries(client(region), state),
+    fence: (region: string) => readFence(sdkDynamo(client(region)), state),
+    raise: (region: string, f: Fence) => raiseFence(sdkDynamo(client(region)), state, f),
+    review: (region: string) => readReviewEntries(sdkDynamo(client(region)), state),
     lastBatch: () => logs.filter((l) => l.msg === 'batch').at(-1) as { targets: Record<string, Record<string, number>>; echoes: number; forReview: number },
     close: () => taps.forEach((t) => t.close()),
   };

@@ -8,6 +8,7 @@ import { makeHandler } from '../../handlers/replicate';
 import { readReviewEntries } from '../../handlers/review';
 import { provisionTables } from '../../local/tables';
 import { client, StreamTap, tableSpec } from '../support/ddb';
+import { sdkDynamo } from '../../handlers/dynamo-sdk';
 
 const A = 'us-east-1';
 const B = 'eu-west-1';
@@ -49,9 +50,9 @@ async function threeRegions() {
     run: (source: string, rs: DynamoDBRecord[]) => links.get(source)!({ Records: rs }),
     put: (region: string, pk: string, v: number) => client(region).send(new PutItemCommand({ TableName: spec.name, Item: { pk: { S: pk }, v: { N: String(v) } } })),
     raiseEverywhere: async (f: Fence) => {
-      for (const r of REGIONS) await raiseFence(client(r), state, f);
+      for (const r of REGIONS) await raiseFence(sdkDynamo(client(r)), state, f);
     },
-    review: (region: string) => readReviewEntries(client(region), state),
+    review: (region: string) => readReviewEntries(sdkDynamo(client(region)), state),
     lastBatch: () => logs.filter((l) => l.msg === 'batch').at(-1) as { targets: Record<string, Record<string, number>>; echoes: number; forReview: number },
     close: () => taps.forEach((t) => t.close()),
   };

@@ -10,6 +10,7 @@ import { EventError } from '../../handlers/plan';
 import { handler as envHandler } from '../../handlers/replicate';
 import { harness } from '../support/handler-harness';
 import { stateTableName } from '../../config/names';
+import { sdkDynamo } from '../../handlers/dynamo-sdk';
 
 const EU = 'eu-west-1';
 const AP = 'ap-southeast-2';
@@ -201,7 +202,7 @@ describe('replication handler (DynamoDB Local)', () => {
     await client(EU).send(new UpdateItemCommand({ TableName: h.spec.name, Key: { pk: { S: 'fits' } }, UpdateExpression: 'SET #d = :d', ExpressionAttributeNames: { '#d': 'data' }, ExpressionAttributeValues: { ':d': { S: 'drift' } } }));
     const keys = { pk: { S: 'fits' } };
     const readSource = async () => (await client('us-east-1').send(new GetItemCommand({ TableName: h.spec.name, Key: keys, ConsistentRead: true }))).Item;
-    const repaired = await syncItem({ mode: 'repair', replica: client(EU), target: { region: EU, tableName: h.spec.name }, keys, readSource, generation: 1, rules: { nowSeconds: 0 } });
+    const repaired = await syncItem({ mode: 'repair', replica: sdkDynamo(client(EU)), target: { region: EU, tableName: h.spec.name }, keys, readSource, generation: 1, rules: { nowSeconds: 0 } });
     assert.equal(repaired.outcome.status, 'applied', JSON.stringify(repaired.outcome));
     assert.equal((await h.get(EU, { pk: 'fits' }))?.data.length, room);
     h.close();

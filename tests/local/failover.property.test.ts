@@ -22,6 +22,7 @@ import { startLocalDeployment } from '../../local/deployment';
 import { chaosSettings, mulberry32, propertyRuns } from '../support/chaos';
 import { client, uniqueName } from '../support/ddb';
 import { freshDynamoDbLocal, freshDynamoDbLocalEvery, localEndpoint } from '../support/setup';
+import { sdkDynamo } from '../../handlers/dynamo-sdk';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 const KEYS = 3;
@@ -252,7 +253,7 @@ async function run(steps: Step[], c: Chaos, links: Layout): Promise<void> {
     toReport.delete(region);
     missed.delete(region);
     await rejoin(current.ctx, current.fence, region, 2, new DynamoDBStreamsClient({ region }), deployment.recordSeconds, now);
-    rejoinedAt.set(region, (await readFence(client(region), stateTableName(name)))!.rejoinedAt!);
+    rejoinedAt.set(region, (await readFence(sdkDynamo(client(region)), stateTableName(name)))!.rejoinedAt!);
     behind.delete(region);
   };
   /** A planned failover needs the primary to hold the newest fence (it is not a region left behind). */
@@ -364,7 +365,7 @@ async function run(steps: Step[], c: Chaos, links: Layout): Promise<void> {
     await deployment.waitForIdle();
 
     // Converged on the current primary, holding every write a primary acknowledged in its term.
-    const fence = await readFence(client(primary), stateTableName(name));
+    const fence = await readFence(sdkDynamo(client(primary)), stateTableName(name));
     assert.equal(fence?.primary ?? REGIONS[0], primary);
     for (const region of REGIONS) {
       const snap = await scanSnapshot(client(region), name, ['pk'], { rules: { nowSeconds: Math.floor(now() / 1000) } });

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { keyText } from '../../handlers/attribute-values';
+import { liteDynamo } from '../../handlers/dynamo-lite';
 import { FaultProxy, startFaultProxy } from '../../local/fault-proxy';
 import { LocalReplication, startLocalReplication } from '../../local/pipeline';
 import { client, diffTables, StreamTap, tableSpec } from '../support/ddb';
@@ -26,23 +27,17 @@ describe('fault injection: nothing is lost (DynamoDB Local behind a faulty proxy
   this.timeout(120_000);
   let proxy: FaultProxy | undefined;
   let replication: LocalReplication | undefined;
-  const clients: DynamoDBClient[] = [];
   afterEach(async () => {
     await replication?.stop();
     await proxy?.close();
-    clients.splice(0).forEach((c) => c.destroy());
   });
 
   async function start(maximumRetryAttempts: number, parallelizationFactor = 1) {
     proxy = await startFaultProxy({ target: process.env.AWS_ENDPOINT_URL_DYNAMODB!, throttleRate: 0.1, serverErrorRate: 0.1, dropRate: 0.05, dropAfterForwardRate: 0.05, seed: 7 });
     const spec = tableSpec({ replicaRegions: REPLICAS });
     const logs: Record<string, unknown>[] = [];
-    // Replica writes go through the proxy; the emulator reads the source stream directly.
-    const viaProxy = (region: string) => {
-      const c = new DynamoDBClient({ region, endpoint: proxy!.endpoint, maxAttempts: 2 });
-      clients.push(c);
-      return c;
-    };
+    // Replica writes go through the proxy with the deployed client (aws-lite), one retry; the emulator reads the source stream directly.
+    const viaProxy = (region: string) => liteDynamo(region, { endpoint: proxy!.endpoint, retries: 1 });
     replication = await startLocalReplication({
       table: spec,
       clientFor: client,
