@@ -96,7 +96,7 @@ export interface AlarmOptions {
 
 /** The replication functions. */
 export interface LambdaOptions {
-  /** Memory in MB, 128 to 10240 (CPU grows with it); default 512. */
+  /** Memory in MB, 128 to 10240 (CPU grows with it); default 1024 (see README, "Benchmark"). */
   memoryMb?: number;
   /** Timeout in seconds, 1 to 900; default 60. */
   timeoutSeconds?: number;

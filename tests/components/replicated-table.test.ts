@@ -311,7 +311,7 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     assert.equal(resolved.model.name, 'Orders');
     assert.deepEqual(resolved.model.stream, { batchSize: 100, batchingWindowSeconds: 0, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 3600, parallelizationFactor: 1 });
     assert.deepEqual([resolved.model.conflictPolicy, resolved.model.replicateTtlDeletes, resolved.model.deletionProtection, resolved.model.billing], ['source-wins', true, true, { mode: 'PAY_PER_REQUEST' }]);
-    assert.deepEqual([resolved.model.lambda, resolved.model.alarms], [{ memoryMb: 512, timeoutSeconds: 60 }, { iteratorAgeMs: 60_000, replicationLatencyMs: 120_000, conflicts: 0 }]);
+    assert.deepEqual([resolved.model.lambda, resolved.model.alarms], [{ memoryMb: 1024, timeoutSeconds: 60 }, { iteratorAgeMs: 60_000, replicationLatencyMs: 120_000, conflicts: 0 }]);
     assert.equal(resolved.metricsNamespace, 'DdbReplicator');
     assert.equal(resolveTableArgs('Orders', { ...ARGS, name: 'orders-v2' }, (m) => new Error(m)).model.name, 'orders-v2');
     assert.throws(() => resolveTableArgs('db', ARGS, (m) => new Error(m)), /^Error: invalid ReplicatedTable db: name is "db" \(the component's name, as args\.name is not set\): use a table name of 3 to 255 characters/);
