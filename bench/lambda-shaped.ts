@@ -188,7 +188,8 @@ export async function lambdaShaped(o: LambdaShapedOptions) {
     AWS_REGION: SOURCE,
     REPLICA_TARGETS: JSON.stringify(REPLICAS.map((region) => ({ region, tableName: name }))),
     STATE_TABLE: stateTableName(name),
-    METRICS_NAMESPACE: '',
+    // As deployed: the invocation's metrics are EMF lines on stdout (ignored here, as Lambda ships them off).
+    METRICS_NAMESPACE: 'DdbReplicator',
     BENCH_SOURCE_ENDPOINT: ddb.endpoint,
     BENCH_REMOTE_ENDPOINTS: JSON.stringify(Object.fromEntries(REPLICAS.map((r, i) => [r, answers[i]!.endpoint]))),
   });

@@ -83,7 +83,7 @@ export class ReplicationLink extends pulumi.ComponentResource {
             ])
             .apply(([sourceTableArn, streamArn, replicaTableArns, stateTableArn, targetStateTableArns, dlqArn, logGroupArn]) =>
               JSON.stringify(
-                replicationPolicyDocument({ sourceTableArn, streamArn, replicaTableArns, stateTableArn, targetStateTableArns, dlqArn, logGroupArn, metricsNamespace: args.metricsNamespace }),
+                replicationPolicyDocument({ sourceTableArn, streamArn, replicaTableArns, stateTableArn, targetStateTableArns, dlqArn, logGroupArn }),
               ),
             ),
         memorySize: table.lambda.memoryMb,

@@ -9,7 +9,6 @@ export interface ReplicationPolicyInputs {
   readonly targetStateTableArns: readonly string[];
   readonly dlqArn: string;
   readonly logGroupArn: string;
-  readonly metricsNamespace: string;
 }
 
 /**
@@ -64,15 +63,6 @@ export function replicationPolicyDocument(p: ReplicationPolicyInputs) {
         Effect: 'Allow',
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: [`${p.logGroupArn}:*`],
-      },
-      {
-        // PutMetricData has no resource-level permissions: AWS requires "*" here. The namespace
-        // condition limits it to this project's metrics.
-        Sid: 'PublishReplicationMetrics',
-        Effect: 'Allow',
-        Action: ['cloudwatch:PutMetricData'],
-        Resource: ['*'],
-        Condition: { StringEquals: { 'cloudwatch:namespace': p.metricsNamespace } },
       },
     ],
   };

@@ -1,4 +1,3 @@
-import { CloudWatchClient, MetricDatum, PutMetricDataCommand, StandardUnit } from '@aws-sdk/client-cloudwatch';
 
 /** What one invocation did for one replica region; records, not writes. */
 export interface TargetCounts {
@@ -41,66 +40,57 @@ export const METRIC_NAMES = {
   review: 'RecordsForReview',
 } as const;
 
-/** PutMetricData accepts at most 150 distinct values per metric. */
-const MAX_VALUES = 150;
+/** EMF takes at most 100 values per metric in one document. */
+const MAX_VALUES = 100;
 
-/** Pure: the metric data of one invocation: per target (dimensions Table, TargetRegion) and per link (Table, SourceRegion). */
-export function buildMetricData(
+/** One CloudWatch embedded metric format (EMF) document: the metadata under `_aws`, dimensions and values at the top. */
+export type EmfDocument = Record<string, unknown> & {
+  _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+};
+
+/**
+ * Pure: one invocation's metrics as EMF documents, per link (dimensions Table, SourceRegion) and per
+ * target (Table, TargetRegion). Written to stdout as log lines, CloudWatch Logs turns them into
+ * metrics: no API call waits on the batch's critical path, and none can fail it.
+ */
+export function buildMetricDocuments(
+  namespace: string,
   table: string,
   sourceRegion: string,
   byRegion: ReadonlyMap<string, TargetCounts>,
   link: { readonly echoes: number; readonly review: number },
-  timestamp: Date,
-): MetricDatum[] {
-  const linkDims = [
-    { Name: 'Table', Value: table },
-    { Name: 'SourceRegion', Value: sourceRegion },
-  ];
-  const data: MetricDatum[] = [
-    { MetricName: METRIC_NAMES.echoes, Dimensions: linkDims, Timestamp: timestamp, Unit: StandardUnit.Count, Value: link.echoes },
-    { MetricName: METRIC_NAMES.review, Dimensions: linkDims, Timestamp: timestamp, Unit: StandardUnit.Count, Value: link.review },
-  ];
+  timestampMs: number,
+): EmfDocument[] {
+  const doc = (dimensions: Record<string, string>, values: Record<string, number | number[]>, unit: (name: string) => string): EmfDocument => ({
+    _aws: { Timestamp: timestampMs, CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [Object.keys(dimensions)], Metrics: Object.keys(values).map((Name) => ({ Name, Unit: unit(Name) })) }] },
+    ...dimensions,
+    ...values,
+  });
+  const counts = () => 'Count';
+  const docs = [doc({ Table: table, SourceRegion: sourceRegion }, { [METRIC_NAMES.echoes]: link.echoes, [METRIC_NAMES.review]: link.review }, counts)];
   for (const [region, c] of byRegion) {
-    const Dimensions = [
-      { Name: 'Table', Value: table },
-      { Name: 'TargetRegion', Value: region },
-    ];
-    const count = (name: string, value: number): MetricDatum => ({ MetricName: name, Dimensions, Timestamp: timestamp, Unit: StandardUnit.Count, Value: value });
-    data.push(
-      count(METRIC_NAMES.replicated, c.replicated),
-      count(METRIC_NAMES.staleSkipped, c.staleSkipped),
-      count(METRIC_NAMES.duplicates, c.duplicates),
-      count(METRIC_NAMES.conflicts, c.conflicts),
-      count(METRIC_NAMES.failures, c.failures),
-      count(METRIC_NAMES.fenced, c.fenced),
-      count(METRIC_NAMES.notAdmitted, c.notAdmitted),
+    const dims = { Table: table, TargetRegion: region };
+    docs.push(
+      doc(
+        dims,
+        {
+          [METRIC_NAMES.replicated]: c.replicated,
+          [METRIC_NAMES.staleSkipped]: c.staleSkipped,
+          [METRIC_NAMES.duplicates]: c.duplicates,
+          [METRIC_NAMES.conflicts]: c.conflicts,
+          [METRIC_NAMES.failures]: c.failures,
+          [METRIC_NAMES.fenced]: c.fenced,
+          [METRIC_NAMES.notAdmitted]: c.notAdmitted,
+        },
+        counts,
+      ),
     );
-    if (c.latenciesMs.length > 0) {
-      const { values, counts } = histogram(c.latenciesMs);
-      data.push({ MetricName: METRIC_NAMES.latency, Dimensions, Timestamp: timestamp, Unit: StandardUnit.Milliseconds, Values: values, Counts: counts });
-    }
+    // Every latency is a value of its own (percentile alarms read them), at most 100 a document.
+    const latencies = c.latenciesMs.map((l) => Math.max(0, Math.round(l)));
+    for (let i = 0; i < latencies.length; i += MAX_VALUES) docs.push(doc(dims, { [METRIC_NAMES.latency]: latencies.slice(i, i + MAX_VALUES) }, () => 'Milliseconds'));
   }
-  return data;
+  return docs;
 }
 
-/** Values with their counts, coarsened to fewer significant digits while there are too many distinct ones. */
-function histogram(latencies: number[]): { values: number[]; counts: number[] } {
-  const tally = (digits: number) => {
-    const m = new Map<number, number>();
-    for (const l of latencies) {
-      const v = l <= 0 ? 0 : digits ? Number(Math.round(l).toPrecision(digits)) : Math.round(l);
-      m.set(v, (m.get(v) ?? 0) + 1);
-    }
-    return m;
-  };
-  let m = tally(0);
-  for (const digits of [2, 1]) if (m.size > MAX_VALUES) m = tally(digits);
-  const entries = [...m];
-  return { values: entries.map(([v]) => v), counts: entries.map(([, n]) => n) };
-}
-
-export type MetricsSender = Pick<CloudWatchClient, 'send'>;
-
-export async function publishMetrics(client: MetricsSender, namespace: string, data: MetricDatum[]): Promise<void> {
-  if (data.length > 0) await client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data }));
-}
+/** Pure JSON lines on stdout: Lambda's Text log format would prefix what console.log writes. */
+export const writeStdoutLine = (line: string): void => void process.stdout.write(`${line}\n`);

@@ -1,11 +1,10 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ApplyOutcome, applyPlan } from './apply';
 import { limiter } from './concurrency';
 import { parseConfig, ReplicaTarget, ReplicatorConfig } from './config';
 import type { Dynamo } from './dynamo';
 import { dynamoEndpoint, liteDynamo } from './dynamo-lite';
-import { buildMetricData, emptyCounts, MetricsSender, publishMetrics, TargetCounts } from './metrics';
+import { buildMetricDocuments, emptyCounts, TargetCounts, writeStdoutLine } from './metrics';
 import { EventError, ItemPlan, planBatch } from './plan';
 import { currentTerm, Fence, FenceView } from './fence';
 import { ReviewEntry, writeReviewEntries } from './review';
@@ -23,8 +22,8 @@ export interface AppliedEvent {
 export interface HandlerDeps {
   /** DynamoDB per region; default aws-lite, at the endpoint the SDK's standard variables name (AWS_ENDPOINT_URL_DYNAMODB). */
   readonly dynamo?: (region: string) => Dynamo;
-  /** Replaceable in tests only: no local CloudWatch exists. */
-  readonly cloudwatch?: MetricsSender;
+  /** Where the metrics' EMF lines go; default stdout, which Lambda sends to CloudWatch Logs. */
+  readonly metricLine?: (line: string) => void;
   readonly log?: (line: Record<string, unknown>) => void;
   readonly now?: () => number;
   /** Called once per item and target with what happened; the local runtime measures lag with it. */
@@ -54,7 +53,7 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
   const now = deps.now ?? Date.now;
   const fences = new FenceView(dynamo, config.state.tableName, config.fenceCacheMs, now);
   const source = config.state.region;
-  let cloudwatch = deps.cloudwatch;
+  const metricLine = deps.metricLine ?? writeStdoutLine;
 
   return async (event, context) => {
     const started = now();
@@ -172,12 +171,7 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
     const table = sourceTableName(event.Records[0]?.eventSourceARN);
     const linkCounts = { echoes: sorted.echoes, review: review.length };
     if (config.metricsNamespace && event.Records.length > 0) {
-      cloudwatch ??= new CloudWatchClient({});
-      try {
-        await publishMetrics(cloudwatch, config.metricsNamespace, buildMetricData(table, source, byRegion, linkCounts, new Date(now())));
-      } catch (err) {
-        log({ level: 'warn', msg: 'metrics not published', error: `${(err as Error).name}: ${(err as Error).message}` });
-      }
+      for (const doc of buildMetricDocuments(config.metricsNamespace, table, source, byRegion, linkCounts, now())) metricLine(JSON.stringify(doc));
     }
 
     const batchItemFailures = [...failedSeqs].map((itemIdentifier) => ({ itemIdentifier }));

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { buildMetricDocuments, emptyCounts } from '../../handlers/metrics';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { MAX_ITEM_BYTES, METADATA, METADATA_BYTES } from '../../handlers/contract';
@@ -223,39 +223,42 @@ describe('replication handler (DynamoDB Local)', () => {
     h.close();
   });
 
-  it('publishes one PutMetricData per invocation, and a metrics failure never fails replication', async () => {
-    const sent: PutMetricDataCommand[] = [];
-    // No local CloudWatch exists: this client is replaced, and only records what it is sent.
-    const cloudwatch = { send: async (cmd: PutMetricDataCommand) => void sent.push(cmd) } as never;
-    const h = await harness({ config: { metricsNamespace: 'Test/Replication' }, deps: { cloudwatch } });
+  it('writes its metrics as CloudWatch embedded metric format lines, one document per dimension set, no API call', async () => {
+    const lines: string[] = [];
+    const h = await harness({ config: { metricsNamespace: 'Test/Replication' }, deps: { metricLine: (l) => lines.push(l) } });
     await h.put({ pk: 'm1', v: 1 });
     await h.put({ pk: 'm2', v: 1 });
     await h.update({ pk: 'm1' }, { v: 2 });
-    const event = await h.tap.event();
-    await h.handler(event);
-    assert.equal(sent.length, 1);
-    const input = sent[0]!.input;
-    assert.equal(input.Namespace, 'Test/Replication');
-    const eu = input.MetricData!.filter((d) => d.Dimensions!.some((x) => x.Name === 'TargetRegion' && x.Value === EU));
-    const byName = Object.fromEntries(eu.map((d) => [d.MetricName, d]));
-    assert.deepEqual(eu[0]!.Dimensions, [
-      { Name: 'Table', Value: h.spec.name },
-      { Name: 'TargetRegion', Value: EU },
-    ]);
-    assert.equal(byName.RecordsReplicated!.Value, 3);
-    assert.equal(byName.StaleRecordsSkipped!.Value, 0);
-    assert.equal(byName.Conflicts!.Value, 0);
-    assert.equal(byName.FailedRecords!.Value, 0);
-    assert.equal(byName.ReplicationLatency!.Unit, 'Milliseconds');
-    assert.equal(byName.ReplicationLatency!.Counts!.reduce((a: number, b: number) => a + b, 0), 3);
-
-    const failing = await harness({ config: { metricsNamespace: 'Test/Replication' }, deps: { cloudwatch: { send: async () => Promise.reject(new Error('AccessDenied')) } as never } });
-    await failing.put({ pk: 'm3', v: 1 });
-    assert.deepEqual(await failing.handler(await failing.tap.event()), { batchItemFailures: [] });
-    assert.ok(failing.logs.some((l) => l.msg === 'metrics not published'));
-    assert.equal((await failing.get(EU, { pk: 'm3' }))?.v, 1);
+    await h.handler(await h.tap.event());
+    const docs = lines.map((l) => JSON.parse(l) as Record<string, any>);
+    for (const d of docs) {
+      const [directive] = d._aws.CloudWatchMetrics;
+      assert.equal(directive.Namespace, 'Test/Replication');
+      assert.equal(typeof d._aws.Timestamp, 'number');
+      // Every declared dimension and metric has its value at the top level, as CloudWatch requires.
+      for (const dim of directive.Dimensions[0]) assert.equal(typeof d[dim], 'string', dim);
+      for (const m of directive.Metrics) assert.ok(typeof d[m.Name] === 'number' || Array.isArray(d[m.Name]), m.Name);
+    }
+    const eu = docs.filter((d) => d.TargetRegion === EU);
+    assert.deepEqual(eu[0]!._aws.CloudWatchMetrics[0].Dimensions, [['Table', 'TargetRegion']]);
+    assert.equal(eu[0]!.Table, h.spec.name);
+    const value = (name: string) => eu.find((d) => name in d)?.[name];
+    assert.deepEqual([value('RecordsReplicated'), value('StaleRecordsSkipped'), value('Conflicts'), value('FailedRecords')], [3, 0, 0, 0]);
+    const latency = eu.find((d) => 'ReplicationLatency' in d)!;
+    assert.deepEqual(latency._aws.CloudWatchMetrics[0].Metrics, [{ Name: 'ReplicationLatency', Unit: 'Milliseconds' }]);
+    assert.equal(latency.ReplicationLatency.length, 3, 'one value per replicated record, for the p99 alarm');
+    const link = docs.find((d) => d.SourceRegion !== undefined)!;
+    assert.deepEqual([link._aws.CloudWatchMetrics[0].Dimensions, link.EchoRecordsSkipped, link.RecordsForReview], [[['Table', 'SourceRegion']], 0, 0]);
+    // No item value reaches a metric line.
+    assert.ok(!lines.some((l) => l.includes('"m1"') || l.includes('"m2"')));
     h.close();
-    failing.close();
+  });
+
+  it('keeps at most 100 latency values in one EMF document', () => {
+    const counts = { ...emptyCounts(), replicated: 250, latenciesMs: Array.from({ length: 250 }, (_, i) => i + 0.4) };
+    const docs = buildMetricDocuments('Ns', 'T', 'us-east-1', new Map([[EU, counts]]), { echoes: 0, review: 0 }, 0).filter((d) => 'ReplicationLatency' in d);
+    assert.deepEqual(docs.map((d) => (d.ReplicationLatency as number[]).length), [100, 100, 50]);
+    assert.deepEqual((docs[2]!.ReplicationLatency as number[]).slice(0, 2), [200, 201]);
   });
 
   it('throws only for errors no retry can fix: bad configuration and events that are not stream batches', async () => {
