@@ -138,12 +138,15 @@ export async function changedSince(ctx: TableContext, streams: Pick<DynamoDBStre
  * Writes a region took while another region was primary, by something other than replication (a
  * demoted primary's application, say): found in its retained stream, so none is overwritten
  * silently by later replication. Older than the stream's 24 hours, only a diff finds them.
+ * `fence` gives the terms; only `regionFence`, the region's own (undefined where it has none), says
+ * up to when its last rejoin reported them: another region's mark says nothing about this one.
  */
 export async function findStrays(
   ctx: TableContext,
   streams: Pick<DynamoDBStreamsClient, 'send'>,
   region: string,
   fence: Fence,
+  regionFence: Fence | undefined,
   recordSeconds: RecordSeconds = (r) => r.dynamodb?.ApproximateCreationDateTime ?? 0,
   /** Told the stamp of every record read, stray or not. */
   seen?: (seconds: number) => void,
@@ -152,7 +155,7 @@ export async function findStrays(
   await forEachRecord(streams, await ctx.streamArnOf(region), region, (r, shardId) => {
     const seconds = recordSeconds(r, shardId, region);
     seen?.(seconds);
-    if (seconds <= (fence.rejoinedAt ?? -1)) return; // reported when the region rejoined
+    if (seconds <= (regionFence?.rejoinedAt ?? -1)) return; // reported when the region rejoined
     if (classify({ ...r, dynamodb: { ...r.dynamodb!, ApproximateCreationDateTime: seconds } }, region, fence).kind !== 'stray') return;
     out.push({ kind: 'stray', key: r.dynamodb!.Keys!, region, version: r.dynamodb!.SequenceNumber!, writtenAt: seconds });
   });

@@ -106,7 +106,7 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
   const admitted = read.filter((r) => r.status === 'read' && (r.fence?.generation ?? 1) === current.generation).map((r) => r.region);
   const replicas = admitted.filter((r) => r !== from);
   // The new primary must hold nothing the old one does not: writes it took while not primary.
-  const strays = await findStrays(ctx, deps.streams(opts.to), opts.to, target.fence ?? current, deps.recordSeconds);
+  const strays = await findStrays(ctx, deps.streams(opts.to), opts.to, target.fence ?? current, target.fence, deps.recordSeconds);
   if (strays.length && !opts.unplanned) {
     return refuse(`${opts.to} took ${strays.length} write(s) while it was not primary (keys ${strays.slice(0, 3).map((s) => JSON.stringify(s.key)).join(', ')}): run \`ddb-replicator rejoin --region ${opts.to}\` first, which reports and reconciles them`);
   }
@@ -141,9 +141,8 @@ export async function failover(ctx: TableContext, opts: FailoverOptions, deps: F
       report.fences.push({ region: r.region, outcome: 'behind', generation: r.fence?.generation ?? 1, detail: `missed generation ${current.generation}: run \`ddb-replicator rejoin --region ${r.region}\`` });
       continue;
     }
-    // The region's own rejoin mark goes along: what it reported then is not found again as strays.
-    const own = r.fence?.rejoinedAt !== undefined ? { rejoined: r.fence.rejoined, rejoinedAt: r.fence.rejoinedAt } : {};
-    const { outcome, fence } = await raiseFence(sdkDynamo(ctx.client(r.region)), state, { ...raised, ...own });
+    // Raising keeps the region's own rejoin mark: what it reported then is not found again as strays.
+    const { outcome, fence } = await raiseFence(sdkDynamo(ctx.client(r.region)), state, raised);
     report.fences.push({ region: r.region, outcome, generation: fence.generation });
     if (outcome === 'newer') return refuse(`${r.region} already holds generation ${fence.generation} (primary ${fence.primary}): another failover ran meanwhile; read it with \`ddb-replicator status\``);
   }

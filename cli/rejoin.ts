@@ -51,9 +51,8 @@ export async function rejoin(
   // Records stamped in this second or later may be written after the stray scan reads: the next check looks at them again,
   // unless this scan saw a record stamped there (a stamp can come later than the write: DynamoDB Local's are taken when first read).
   let scannedUpTo = Math.floor((now ?? Date.now)() / 1000) - 1;
-  const regionFence = (await readFence(sdkDynamo(ctx.client(region)), state)) ?? fence;
-  // Judged by the current terms (a region that missed a failover still thinks it is primary), since its last rejoin.
-  const entries: ReviewEntry[] = await findStrays(ctx, streams, region, { ...fence, rejoinedAt: regionFence.rejoinedAt }, recordSeconds, (s) => {
+  // Judged by the current terms (a region that missed a failover still thinks it is primary), since its own last rejoin.
+  const entries: ReviewEntry[] = await findStrays(ctx, streams, region, fence, await readFence(sdkDynamo(ctx.client(region)), state), recordSeconds, (s) => {
     scannedUpTo = Math.max(scannedUpTo, s);
   });
   const strays = entries.length;

@@ -39,17 +39,17 @@ export function replicationPolicyDocument(p: ReplicationPolicyInputs) {
         Resource: [...p.replicaTableArns],
       },
       {
-        // The source region's fence, tombstones and review entries.
+        // The source region's fence (raised by UpdateItem), tombstones and review entries.
         Sid: 'KeepReplicationState',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
         Resource: [p.stateTableArn],
       },
       {
         // A target's fence: read before writing there; created as a copy where a new region has none.
         Sid: 'CheckTargetFences',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         Resource: [...p.targetStateTableArns],
       },
       {

@@ -6,6 +6,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   ScanCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Dynamo, DynamoOperation } from './dynamo';
 
@@ -16,6 +17,7 @@ const COMMANDS = {
   BatchGetItem: BatchGetItemCommand,
   BatchWriteItem: BatchWriteItemCommand,
   Scan: ScanCommand,
+  UpdateItem: UpdateItemCommand,
 } as const satisfies Record<DynamoOperation, unknown>;
 
 const wrapped = new WeakMap<object, Dynamo>();

@@ -11,6 +11,8 @@ import type {
   PutItemOutput,
   ScanInput,
   ScanOutput,
+  UpdateItemInput,
+  UpdateItemOutput,
 } from '@aws-sdk/client-dynamodb';
 
 /** The DynamoDB operations replication uses, in the AWS SDK's own types (binaries as Uint8Array). */
@@ -21,6 +23,7 @@ export interface DynamoOperations {
   BatchGetItem: [BatchGetItemInput, BatchGetItemOutput];
   BatchWriteItem: [BatchWriteItemInput, BatchWriteItemOutput];
   Scan: [ScanInput, ScanOutput];
+  UpdateItem: [UpdateItemInput, UpdateItemOutput];
 }
 
 export type DynamoOperation = keyof DynamoOperations;

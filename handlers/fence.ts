@@ -27,14 +27,18 @@ export interface Term {
  * replication state table. It only moves forward: the failover command raises it with a condition
  * on the generation, and no deploy writes it. A link writes into a region only if that region's
  * fence names the link's source region as the primary of the current generation.
+ *
+ * The terms are the table's, the same in every region; the rejoin mark (`rejoined`, `rejoinedAt`)
+ * is the region's own. Raising a fence writes the terms only, and only `markRejoined` writes a
+ * mark, so a fence copied from another region never brings that region's mark along.
  */
 export interface Fence {
   readonly generation: number;
   readonly primary: string;
   readonly terms: readonly Term[];
-  /** Set by `ddb-replicator rejoin`: the region was diffed against the primary and reconciled at this generation. */
+  /** This region's own: `ddb-replicator rejoin` diffed it against the primary and reconciled it at this generation. */
   readonly rejoined?: number;
-  /** When it last rejoined (epoch seconds): writes it took before were reported then. */
+  /** This region's own: when it last rejoined (epoch seconds); writes it took before were reported then. */
   readonly rejoinedAt?: number;
 }
 
@@ -67,9 +71,9 @@ export function inEffect(f: Fence, seconds: number): Fence {
   return { ...f, generation: last.gen, primary: last.primary, terms: f.terms.slice(0, n) };
 }
 
-function toItem(f: Fence): Record<string, AttributeValue> {
+/** The terms as attribute values (never the rejoin mark: see `Fence`). */
+function termValues(f: Fence): { generation: AttributeValue; primary: AttributeValue; terms: AttributeValue } {
   return {
-    pk: { S: FENCE_KEY },
     generation: { N: String(f.generation) },
     primary: { S: f.primary },
     terms: {
@@ -83,8 +87,6 @@ function toItem(f: Fence): Record<string, AttributeValue> {
         },
       })),
     },
-    ...(f.rejoined !== undefined && { rejoined: { N: String(f.rejoined) } }),
-    ...(f.rejoinedAt !== undefined && { rejoinedAt: { N: String(f.rejoinedAt) } }),
   };
 }
 
@@ -113,19 +115,24 @@ export async function readFence(client: Client, stateTable: string): Promise<Fen
 }
 
 /**
- * Writes `fence` only if the region's fence is older (or missing): `raised`; else says whether the
- * region already holds this generation (`current`) or a newer one (`newer`), with what it holds.
+ * Writes `fence`'s terms only if the region's fence is older (or missing): `raised`; else says whether
+ * the region already holds this generation (`current`) or a newer one (`newer`). Either way with what
+ * the region holds: the region's own rejoin mark stays, and `fence`'s (another region's) is not copied.
  */
 export async function raiseFence(client: Client, stateTable: string, fence: Fence): Promise<{ outcome: 'raised' | 'current' | 'newer'; fence: Fence }> {
+  const values = termValues(fence);
   try {
-    await client.call('PutItem', {
+    const { Attributes } = await client.call('UpdateItem', {
       TableName: stateTable,
-      Item: toItem(fence),
+      Key: { pk: { S: FENCE_KEY } },
+      UpdateExpression: 'SET generation = :g, #primary = :p, terms = :t',
       ConditionExpression: 'attribute_not_exists(pk) OR generation < :g',
-      ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
+      ExpressionAttributeNames: { '#primary': 'primary' },
+      ExpressionAttributeValues: { ':g': values.generation, ':p': values.primary, ':t': values.terms },
+      ReturnValues: 'ALL_NEW',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    return { outcome: 'raised', fence };
+    return { outcome: 'raised', fence: fromItem(Attributes) ?? fence };
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
     const held = fromItem(err.Item) ?? fence;
@@ -133,13 +140,14 @@ export async function raiseFence(client: Client, stateTable: string, fence: Fenc
   }
 }
 
-/** Marks a region rejoined at its fence's generation and `atSeconds` (`ddb-replicator rejoin`), if the fence is still at it. */
+/** Marks a region rejoined at its fence's generation and `atSeconds` (`ddb-replicator rejoin`), if the fence is still at it: the only write of a mark. */
 export async function markRejoined(client: Client, stateTable: string, fence: Fence, atSeconds: number): Promise<void> {
-  await client.call('PutItem', {
+  await client.call('UpdateItem', {
     TableName: stateTable,
-    Item: toItem({ ...fence, rejoined: fence.generation, rejoinedAt: atSeconds }),
+    Key: { pk: { S: FENCE_KEY } },
+    UpdateExpression: 'SET rejoined = :g, rejoinedAt = :at',
     ConditionExpression: 'generation = :g',
-    ExpressionAttributeValues: { ':g': { N: String(fence.generation) } },
+    ExpressionAttributeValues: { ':g': { N: String(fence.generation) }, ':at': { N: String(atSeconds) } },
   });
 }
 

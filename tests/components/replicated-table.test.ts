@@ -96,11 +96,11 @@ describe('ReplicatedTable (Pulumi mocks)', function () {
     for (const p of ofLinks(r, 'aws:iam/rolePolicy:RolePolicy')) {
       const doc = JSON.parse(p.inputs.policy);
       const own = doc.Statement.find((s: { Sid: string }) => s.Sid === 'KeepReplicationState');
-      assert.deepEqual(own.Action, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
+      assert.deepEqual(own.Action, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
       const region = sourceRegionOf(p);
       assert.deepEqual(own.Resource, [`arn:aws:dynamodb:${region}:123456789012:table/Users.replication`]);
       const fences = doc.Statement.find((s: { Sid: string }) => s.Sid === 'CheckTargetFences');
-      assert.deepEqual(fences.Action, ['dynamodb:GetItem', 'dynamodb:PutItem']);
+      assert.deepEqual(fences.Action, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
       for (const arn of fences.Resource) assert.match(arn, new RegExp(`^arn:aws:dynamodb:(?!${region})[a-z0-9-]+:123456789012:table/Users\\.replication$`));
     }
   });

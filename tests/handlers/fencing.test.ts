@@ -4,7 +4,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { stateTableName } from '../../config/names';
 import { METADATA } from '../../handlers/contract';
-import { Fence, initialFence, nextFence, raiseFence, readFence } from '../../handlers/fence';
+import { Fence, initialFence, markRejoined, nextFence, raiseFence, readFence } from '../../handlers/fence';
 import { makeHandler } from '../../handlers/replicate';
 import { readReviewEntries } from '../../handlers/review';
 import { provisionTables } from '../../local/tables';
@@ -183,6 +183,23 @@ describe('fencing and terms (DynamoDB Local, three regions)', () => {
     await t.run(C, at((await t.records(C)).filter((r) => r.dynamodb!.Keys!.pk!.S === 'c'), 2002));
     assert.equal(await t.get(B, 'c'), undefined);
     assert.equal(t.lastBatch().forReview, 1, 'a write to C while B is primary is reported, not replicated');
+    t.close();
+  });
+
+  it('a rejoin mark stays with its region: raising a fence keeps the region\'s own and never copies the given fence\'s', async () => {
+    const t = await threeRegions();
+    const state = stateTableName(t.spec.name);
+    const second = nextFence(initialFence(A), B, 2000);
+    for (const r of [B, C]) await t.raise(r, second);
+    await markRejoined(sdkDynamo(client(C)), state, second, 1990);
+    const third = nextFence(second, C, 3000);
+    // B's raise is given C's fence, mark included (as a copy of the primary's fence would be): B has rejoined nothing.
+    const raisedB = await t.raise(B, { ...third, rejoined: 2, rejoinedAt: 1990 });
+    const raisedC = await t.raise(C, third);
+    const raisedA = await t.raise(A, { ...third, rejoined: 2, rejoinedAt: 1990 }); // A had no fence at all
+    assert.deepEqual([raisedB.outcome, raisedC.outcome, raisedA.outcome], ['raised', 'raised', 'raised']);
+    assert.deepEqual([await t.fence(A), await t.fence(B), await t.fence(C)], [third, third, { ...third, rejoined: 2, rejoinedAt: 1990 }]);
+    assert.deepEqual([raisedB.fence, raisedC.fence], [third, { ...third, rejoined: 2, rejoinedAt: 1990 }], 'each raise answers with what its region holds');
     t.close();
   });
 });

@@ -19,7 +19,7 @@ import type { Change } from '../../handlers/plan';
 import type { RecordedReview } from '../../handlers/review';
 import { decodeVersion, encodeVersion, padSeq, readVersion } from '../../handlers/versions';
 import { startLocalDeployment } from '../../local/deployment';
-import { chaosSettings, mulberry32, propertyRuns } from '../support/chaos';
+import { chaosSettings, mulberry32, propertyRuns, propertySeed } from '../support/chaos';
 import { client, uniqueName } from '../support/ddb';
 import { freshDynamoDbLocal, freshDynamoDbLocalEvery, localEndpoint } from '../support/setup';
 import { sdkDynamo } from '../../handlers/dynamo-sdk';
@@ -79,6 +79,8 @@ const examples: [Step[], Chaos, Layout][] = [
   [[{ kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(2, false), write('put', 1)], calm, 'primary'],
   // A region's second rejoin-diff of an item replaced its first where neither carried a version.
   [[{ kind: 'pause', slot: 0 }, { kind: 'pause', slot: 1 }, write('put', 1), failoverTo(1, false), { kind: 'rejoin' }, write('put', 1, 'former')], calm, 'primary'],
+  // A region with no fence of its own took the primary's rejoin mark, which was another region's: its stray went unreported.
+  [[failoverTo(2, false), write('put', 0, 'former'), failoverTo(1, false), write('put', 0), write('put', 0), failoverTo(2, false), { kind: 'pause', slot: 0 }], { ...calm, seed: 0, batchSize: 1 }, 'primary'],
 ];
 
 
@@ -94,7 +96,7 @@ describe('failover: fences, terms and review (property, DynamoDB Local, three re
   });
 
   it(`replicas converge on the current primary, versions never go back, no acknowledged write of a primary is lost, nothing writes into the primary, one replica write per change, every other write is reported with its version (${RUNS} runs)`, async () => {
-    await fc.assert(fc.asyncProperty(history, chaosSettings, layout, (steps, c, links) => run(steps, c, links)), { numRuns: RUNS, examples });
+    await fc.assert(fc.asyncProperty(history, chaosSettings, layout, (steps, c, links) => run(steps, c, links)), { numRuns: RUNS, examples, ...propertySeed() });
   });
 
   // Pending until fixed: each fails today on its own bug (the others let pass), naming the write it loses.

@@ -40,3 +40,8 @@ export function propertyRuns(ci: number, local: number): number {
   if (process.env.PROPERTY_RUNS) return Number(process.env.PROPERTY_RUNS);
   return process.env.CI ? ci : local;
 }
+
+/** PROPERTY_SEED=N replays (or varies) a property's generated runs; unset, fast-check picks a seed. */
+export function propertySeed(): { seed?: number } {
+  return process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED) } : {};
+}
