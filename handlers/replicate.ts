@@ -11,6 +11,7 @@ import { ReviewEntry, writeReviewEntries } from './review';
 import { classify } from './terms';
 import { readTombstones, tombstoneKey, TombstoneWrite, writeTombstone } from './tombstones';
 import { encodeVersion, isNewer, sameVersion } from './versions';
+import { keyText } from './attribute-values';
 
 export interface AppliedEvent {
   readonly target: ReplicaTarget;
@@ -61,6 +62,10 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
       throw new EventError('event has no Records array: this function must be triggered by a DynamoDB stream event source mapping');
     }
     const rules = { ttlAttribute: config.ttlAttribute, nowSeconds: Math.floor(started / 1000) };
+    // The tombstone read stands before every write: it starts now, for every key of the batch in
+    // every target region, and runs while the fences are read and the batch is planned.
+    const state = dynamo(config.state.region);
+    const tombstoneRead = readTombstones(state, config.state, config.targets.map((t) => t.region), batchKeys(event.Records)).catch((err: Error) => err);
     // Without its own region's fence a link cannot tell the application's writes from echoes: fail the batch, Lambda retries.
     const sourceFence = await fences.source(source);
     const sorted = sortRecords(event.Records, source, sourceFence);
@@ -116,9 +121,7 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
       ),
     );
     const writable = config.targets.filter((t) => admission.get(t.region) === 'write');
-    const state = dynamo(config.state.region);
-    const putKeys = writable.length ? plan.items.filter((i) => i.final).map((i) => i.key) : [];
-    const tombstones = await readTombstones(state, config.state, writable.map((t) => t.region), putKeys).catch((err: Error) => err);
+    const tombstones = await tombstoneRead;
 
     /** One item to one region: its tombstone there decides what an absence means and which records are stale. */
     const replicateTo = async (item: ItemPlan, target: ReplicaTarget): Promise<LinkOutcome> => {
@@ -211,6 +214,19 @@ function admit(target: Fence | undefined, source: string, sourceFence: Fence): '
 }
 
 /** Splits a batch into the application's changes of the current term, echoes, and writes for review. */
+/** The item keys of a batch's records, as tombstones name them; a record whose keys cannot be read is left to planning to reject. */
+function batchKeys(records: readonly DynamoDBRecord[]): string[] {
+  const keys = new Set<string>();
+  for (const r of records) {
+    try {
+      if (r?.dynamodb?.Keys && Object.keys(r.dynamodb.Keys).length > 0) keys.add(keyText(r.dynamodb.Keys as never));
+    } catch {
+      // rejected by planBatch, with the reason
+    }
+  }
+  return [...keys];
+}
+
 function sortRecords(records: readonly DynamoDBRecord[], source: string, fence: Fence) {
   const changes: DynamoDBRecord[] = [];
   const review: { seq: string; entry: ReviewEntry }[] = [];
