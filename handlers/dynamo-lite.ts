@@ -10,6 +10,11 @@ export interface LiteOptions {
   readonly endpoint?: string;
   /** Retries after the first attempt, with jittered exponential backoff; aws-lite's default is 5. */
   readonly retries?: number;
+  /**
+   * The longest one call may take, its retries included; default 10 s. aws-lite sets no timeout, and
+   * a reply cut off after its headers would otherwise leave the call waiting until Lambda's own.
+   */
+  readonly timeoutMs?: number;
   /** Credentials; default aws-lite's chain, which reads Lambda's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN first. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
 }
@@ -41,7 +46,10 @@ export function dynamoEndpoint(env: Env = process.env): string | undefined {
  * marshalling, so numbers keep every digit. Binaries are base64 on the wire and Uint8Array here.
  */
 export function liteDynamo(region: string, opts: LiteOptions = {}): Dynamo {
-  const endpoint = opts.endpoint ?? dynamoEndpoint();
+  // aws-lite reads AWS_ENDPOINT_URL itself: where the variables are to be ignored, name AWS's endpoint.
+  const ignored = process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.trim().toLowerCase() === 'true';
+  const endpoint = opts.endpoint ?? dynamoEndpoint() ?? (ignored ? `https://dynamodb.${region}.amazonaws.com` : undefined);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let client: Promise<Client> | undefined;
   const connect = () =>
     (client ??= awsLite({
@@ -60,20 +68,30 @@ export function liteDynamo(region: string, opts: LiteOptions = {}): Dynamo {
     async call(operation: DynamoOperation, input: object) {
       const aws = await connect();
       let reply;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error(`${operation} got no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+      });
       try {
-        reply = await aws({
+        const sent = aws({
           service: 'dynamodb',
           headers: { 'X-Amz-Target': `DynamoDB_20120810.${operation}`, 'content-type': 'application/x-amz-json-1.0' },
           awsjson: false,
           payload: toWire(input) as Record<string, unknown>,
         });
+        sent.catch(() => undefined); // answered after the deadline: nobody waits for it any more
+        reply = await Promise.race([sent, deadline]);
       } catch (err) {
         throw asDynamoError(err);
+      } finally {
+        clearTimeout(timer);
       }
       return binariesIn(reply.payload ?? {}) as never;
     },
   } as Dynamo;
 }
+
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** aws-lite names an error by DynamoDB's `__type` (com.amazonaws.dynamodb.v20120810#Name): keep the name, as the SDK does. */
 function asDynamoError(err: unknown): unknown {

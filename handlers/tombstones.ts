@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { limiter } from './concurrency';
 import type { ReplicaTarget } from './config';
 import { Dynamo, isConditionFailure } from './dynamo';
 import { decodeVersion, encodeVersion, Version } from './versions';
@@ -24,14 +25,18 @@ const BATCH_GET_LIMIT = 100;
 export const tombstoneKey = (region: string, itemKey: string) => `tomb#${region}#${createHash('sha256').update(itemKey).digest('base64url')}`;
 
 /** The tombstones of these items in these regions, by `tombstoneKey`; strongly consistent. */
+/** BatchGetItem requests of one read in flight at once. */
+const CHUNKS_AT_ONCE = 8;
+
 export async function readTombstones(client: Client, state: ReplicaTarget, regions: readonly string[], itemKeys: readonly string[]): Promise<Map<string, Version>> {
   const out = new Map<string, Version>();
   const pks = [...new Set(regions.flatMap((r) => itemKeys.map((k) => tombstoneKey(r, k))))];
   const chunks = [];
   for (let i = 0; i < pks.length; i += BATCH_GET_LIMIT) chunks.push(pks.slice(i, i + BATCH_GET_LIMIT));
-  // Chunks at once: this read stands before every write of the batch.
+  // Chunks at once (a few at a time for a large batch): this read stands before every write of the batch.
+  const limit = limiter(CHUNKS_AT_ONCE);
   await Promise.all(
-    chunks.map(async (chunk) => {
+    chunks.map((chunk) => limit(async () => {
       let keys = chunk.map((pk) => ({ pk: { S: pk } }));
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
@@ -43,7 +48,7 @@ export async function readTombstones(client: Client, state: ReplicaTarget, regio
         }
         keys = (res.UnprocessedKeys?.[state.tableName]?.Keys ?? []) as typeof keys;
       }
-    }),
+    })),
   );
   return out;
 }

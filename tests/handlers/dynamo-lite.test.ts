@@ -120,6 +120,36 @@ describe('the deployed DynamoDB client: aws-lite behind the port (DynamoDB Local
     assert.ok(proxy.stats.dropped > 3);
   });
 
+  it('gives up on a call that gets no answer, with a TimeoutError, instead of waiting for Lambda\'s own timeout', async () => {
+    proxy = await startFaultProxy({ target: localEndpoint(), holdAfter: { operation: 'PutItem', count: 0 } });
+    const db = liteDynamo(REGION, { endpoint: proxy.endpoint, timeoutMs: 500 });
+    const err = await db.call('PutItem', put('unanswered')).then(() => assert.fail('an unanswered call resolved'), (e: Error) => e);
+    assert.equal(err.name, 'TimeoutError');
+    assert.equal(err.message, 'PutItem got no answer within 500 ms');
+    assert.equal(proxy.stats.held, 1, 'the request reached the endpoint and was never answered');
+  });
+
+  it('ignores the endpoint variables, AWS_ENDPOINT_URL included, when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true', async () => {
+    proxy = await startFaultProxy({ target: localEndpoint() });
+    const saved = { url: process.env.AWS_ENDPOINT_URL, ignore: process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, dynamodb: process.env.AWS_ENDPOINT_URL_DYNAMODB };
+    delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    process.env.AWS_ENDPOINT_URL = proxy.endpoint;
+    try {
+      process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS = 'true';
+      // AWS itself cannot be reached from here: the call fails, and the proxy saw nothing.
+      await assert.rejects(liteDynamo(REGION, { retries: 0, timeoutMs: 3000 }).call('GetItem', { TableName: table, Key: { pk: { S: 'x' } } }));
+      assert.equal(proxy.stats.forwarded, 0);
+      delete process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
+      await liteDynamo(REGION).call('GetItem', { TableName: table, Key: { pk: { S: 'x' } } });
+      assert.equal(proxy.stats.forwarded, 1, 'without the flag, AWS_ENDPOINT_URL is used');
+    } finally {
+      for (const [k, v] of [['AWS_ENDPOINT_URL', saved.url], ['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', saved.ignore], ['AWS_ENDPOINT_URL_DYNAMODB', saved.dynamodb]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('finds its endpoint as the SDK does: AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL; a bad value is one line naming the variable and the fix', async () => {
     assert.equal(dynamoEndpoint({ AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1', AWS_ENDPOINT_URL: 'http://127.0.0.1:2' }), 'http://127.0.0.1:1');
     assert.equal(dynamoEndpoint({ AWS_ENDPOINT_URL: 'http://127.0.0.1:2' }), 'http://127.0.0.1:2');
