@@ -20,12 +20,13 @@ export function resolveTableArgs(componentName: string, args: ReplicatedTableArg
   const problems: string[] = [];
   const r = new Reader(problems, '');
   const { tags, alarmEmail, metricsNamespace, ...table } = (args ?? {}) as ReplicatedTableArgs;
-  const message = () => `invalid ReplicatedTable ${componentName}: ${problems.join('; ')}`;
-  /** Checks a value once it is known, with the same rule and message. */
-  const later = <T>(value: pulumi.Input<T>, read: (v: unknown) => unknown) =>
+  const message = (found: string[]) => `invalid ReplicatedTable ${componentName}: ${found.join('; ')}`;
+  /** Checks a value once it is known, with the same rule and message (its own problems only). */
+  const later = <T>(value: pulumi.Input<T>, read: (r: Reader, v: unknown) => unknown) =>
     pulumi.output(value).apply((v) => {
-      read(v);
-      if (problems.length > 0) throw fail(message());
+      const found: string[] = [];
+      read(new Reader(found, ''), v);
+      if (found.length > 0) throw fail(message(found));
       return v as T;
     });
 
@@ -38,13 +39,13 @@ export function resolveTableArgs(componentName: string, args: ReplicatedTableArg
   const model = readTable({ ...table, name: named ? table.name : componentName, tags: {} }, '', problems);
   // The table takes the component's name unless args.name is set: say so when that name does not fit.
   if (!named) problems.forEach((p, i) => p.startsWith('name is ') && (problems[i] = p.replace(/^name is ("[^"]*")/, 'name is $1 (the component\'s name, as args.name is not set)')));
-  if (problems.length > 0 || !model) throw fail(message());
+  if (problems.length > 0 || !model) throw fail(message(problems));
 
   const checkedTags = tagMap
-    ? Object.fromEntries(Object.entries(tagMap).map(([k, v]) => [k, isPlain(v) ? v : later(v, (known) => readTags(r, { [k]: known }))]))
-    : later(tags as pulumi.Input<Record<string, string>>, (known) => readTags(r, known));
+    ? Object.fromEntries(Object.entries(tagMap).map(([k, v]) => [k, isPlain(v) ? v : later(v, (lr, known) => readTags(lr, { [k]: known }))]))
+    : later(tags as pulumi.Input<Record<string, string>>, readTags);
   // A known empty alarmEmail means none; one from another resource must be an address, as its subscriptions exist already.
-  const email = alarmEmail === undefined || isPlain(alarmEmail) ? knownEmail : later(alarmEmail, (v) => (v === '' || v === undefined ? r.problem('alarmEmail', v, 'an alarmEmail from another resource must be an e-mail address; leave alarmEmail out for none') : readAlarmEmail(r, v)));
+  const email = alarmEmail === undefined || isPlain(alarmEmail) ? knownEmail : later(alarmEmail, (lr, v) => (v === '' || v === undefined ? lr.problem('alarmEmail', v, 'an alarmEmail from another resource must be an e-mail address; leave alarmEmail out for none') : readAlarmEmail(lr, v)));
   return {
     model: { ...model, tags: tagMap && Object.values(tagMap).every(isPlain) ? (tagMap as Record<string, string>) : {} },
     tags: checkedTags as pulumi.Input<Record<string, pulumi.Input<string>>>,

@@ -19,12 +19,14 @@ export interface LiteOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
 }
 
+const ignoresEndpointVariables = (env: Env = process.env) => env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.trim().toLowerCase() === 'true';
+
 /**
  * The endpoint the AWS SDK would use for DynamoDB: AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL,
  * unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true. aws-lite itself reads only AWS_ENDPOINT_URL.
  */
 export function dynamoEndpoint(env: Env = process.env): string | undefined {
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.trim().toLowerCase() === 'true') return undefined;
+  if (ignoresEndpointVariables(env)) return undefined;
   for (const name of ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL']) {
     const raw = env[name]?.trim();
     if (!raw) continue;
@@ -47,8 +49,7 @@ export function dynamoEndpoint(env: Env = process.env): string | undefined {
  */
 export function liteDynamo(region: string, opts: LiteOptions = {}): Dynamo {
   // aws-lite reads AWS_ENDPOINT_URL itself: where the variables are to be ignored, name AWS's endpoint.
-  const ignored = process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.trim().toLowerCase() === 'true';
-  const endpoint = opts.endpoint ?? dynamoEndpoint() ?? (ignored ? `https://dynamodb.${region}.amazonaws.com` : undefined);
+  const endpoint = opts.endpoint ?? dynamoEndpoint() ?? (ignoresEndpointVariables() ? `https://dynamodb.${region}.amazonaws.com` : undefined);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let client: Promise<Client> | undefined;
   const connect = () =>

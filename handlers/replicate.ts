@@ -1,5 +1,6 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ApplyOutcome, applyPlan } from './apply';
+import { keyText } from './attribute-values';
 import { limiter } from './concurrency';
 import { parseConfig, ReplicaTarget, ReplicatorConfig } from './config';
 import type { Dynamo } from './dynamo';
@@ -11,7 +12,6 @@ import { ReviewEntry, writeReviewEntries } from './review';
 import { classify } from './terms';
 import { readTombstones, tombstoneKey, TombstoneWrite, writeTombstone } from './tombstones';
 import { encodeVersion, isNewer, sameVersion } from './versions';
-import { keyText } from './attribute-values';
 
 export interface AppliedEvent {
   readonly target: ReplicaTarget;
@@ -213,7 +213,6 @@ function admit(target: Fence | undefined, source: string, sourceFence: Fence): '
   return target.generation === sourceFence.generation && target.primary === source && sourceFence.primary === source ? 'write' : 'fenced';
 }
 
-/** Splits a batch into the application's changes of the current term, echoes, and writes for review. */
 /** The item keys of a batch's records, as tombstones name them; a record whose keys cannot be read is left to planning to reject. */
 function batchKeys(records: readonly DynamoDBRecord[]): string[] {
   const keys = new Set<string>();
@@ -227,6 +226,7 @@ function batchKeys(records: readonly DynamoDBRecord[]): string[] {
   return [...keys];
 }
 
+/** Splits a batch into the application's changes of the current term, echoes, and writes for review. */
 function sortRecords(records: readonly DynamoDBRecord[], source: string, fence: Fence) {
   const changes: DynamoDBRecord[] = [];
   const review: { seq: string; entry: ReviewEntry }[] = [];

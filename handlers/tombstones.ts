@@ -24,10 +24,10 @@ const BATCH_GET_LIMIT = 100;
 
 export const tombstoneKey = (region: string, itemKey: string) => `tomb#${region}#${createHash('sha256').update(itemKey).digest('base64url')}`;
 
-/** The tombstones of these items in these regions, by `tombstoneKey`; strongly consistent. */
 /** BatchGetItem requests of one read in flight at once. */
 const CHUNKS_AT_ONCE = 8;
 
+/** The tombstones of these items in these regions, by `tombstoneKey`; strongly consistent. */
 export async function readTombstones(client: Client, state: ReplicaTarget, regions: readonly string[], itemKeys: readonly string[]): Promise<Map<string, Version>> {
   const out = new Map<string, Version>();
   const pks = [...new Set(regions.flatMap((r) => itemKeys.map((k) => tombstoneKey(r, k))))];
