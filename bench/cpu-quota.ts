@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getPriority } from 'node:os';
 
 /** Lambda gives one vCPU at 1,769 MB, and CPU in proportion to memory below that. */
 export const FULL_VCPU_MB = 1769;
@@ -16,6 +17,9 @@ export interface CpuQuota {
   remove(): void;
 }
 
+/** The kernel's scheduling weight of a task at `nice` (1,024 at 0, 1.25 times more per step down). */
+export const niceWeight = (nice: number): number => Math.round(1024 * 1.25 ** -nice);
+
 /**
  * A cgroup v1 CPU quota of `share` of one core (cpu.cfs_quota_us per 100 ms period), as Lambda
  * limits a function's CPU by its memory. Needs root and the cpu controller at /sys/fs/cgroup/cpu;
@@ -27,6 +31,10 @@ export function cpuQuota(name: string, share: number): CpuQuota | { readonly una
     mkdirSync(dir);
     writeFileSync(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
     writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(Math.round(PERIOD_US * share)));
+    // A group competes for the CPU as one task of weight cpu.shares (default 1,024, a task at nice 0),
+    // whatever its processes' own priority: give it the weight of this process's priority, so the
+    // quota is the only limit on it, as Lambda's is, and not the stand-ins sharing this machine.
+    writeFileSync(join(dir, 'cpu.shares'), String(niceWeight(getPriority())));
   } catch (err) {
     try {
       rmdirSync(dir);

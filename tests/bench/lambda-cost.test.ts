@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { lambdaCost, PRICES, replicaWriteCost } from '../../bench/lambda-cost';
-import { cpuQuota, lambdaCpuShare } from '../../bench/cpu-quota';
+import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { cpuQuota, lambdaCpuShare, niceWeight } from '../../bench/cpu-quota';
 import { toRow } from '../../bench/lambda-shaped';
 
 describe('npm run bench: what the Lambda-shaped rows cost', () => {
@@ -19,6 +21,24 @@ describe('npm run bench: what the Lambda-shaped rows cost', () => {
     assert.equal(lambdaCpuShare(1769), 1);
     assert.equal(lambdaCpuShare(3538), 1);
     assert.ok(Math.abs(lambdaCpuShare(512) - 0.289) < 0.001);
+  });
+});
+
+describe('npm run bench: the Lambda-shaped CPU quota', () => {
+  it('weighs the group as the kernel weighs a task at the measuring process\'s priority', () => {
+    // The kernel's sched_prio_to_weight at nice 0, -10, 10 and 19 (within its rounding).
+    for (const [nice, kernel] of [[0, 1024], [-10, 9548], [10, 110], [19, 15]] as const) {
+      assert.ok(Math.abs(niceWeight(nice) - kernel) / kernel < 0.01, `nice ${nice}: ${niceWeight(nice)} against the kernel's ${kernel}`);
+    }
+    const q = cpuQuota(`ddb-replicator-test-${process.pid}`, 0.5);
+    if ('unavailable' in q) return assert.match(q.unavailable, /needs root/); // no cgroups here: the next test covers it
+    try {
+      const dir = `/sys/fs/cgroup/cpu/ddb-replicator-test-${process.pid}`;
+      assert.equal(readFileSync(`${dir}/cpu.shares`, 'utf8').trim(), String(niceWeight(getPriority())));
+      assert.equal(readFileSync(`${dir}/cpu.cfs_quota_us`, 'utf8').trim(), '50000');
+    } finally {
+      q.remove();
+    }
   });
 });
 
