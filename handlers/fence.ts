@@ -152,15 +152,19 @@ export async function markRejoined(client: Client, stateTable: string, fence: Fe
 }
 
 /**
- * The fences a link reads, each cached for at most `ttlMs` (the failover waits that long, plus the
- * function timeout, before the new primary takes writes). Where a region has no fence yet, the link
- * creates one: its own region's as the first term, with itself as primary (only the primary's
- * mappings are enabled, and no deploy writes fences); a target's as a copy of its source's, but only
- * while its source is the primary (a region added to the table later). Fences come back as in
- * effect now (`inEffect`), so a link's cache never delays a handover.
+ * The fences a link reads, each cached for at most `ttlMs` from the moment its read was sent (the
+ * failover waits that long, plus the function timeout, before the new primary takes writes). Past
+ * half that age a fence is read again in the background while the cached one still serves, so a
+ * batch seldom waits for a fence read, which is a cross-region round trip for a target region.
+ * Where a region has no fence yet, the link creates one: its own region's as the first term, with
+ * itself as primary (only the primary's mappings are enabled, and no deploy writes fences); a
+ * target's as a copy of its source's, but only while its source is the primary (a region added to
+ * the table later). Fences come back as in effect now (`inEffect`), so a link's cache never delays a
+ * handover.
  */
 export class FenceView {
   private readonly cache = new Map<string, { fence: Fence | undefined; at: number }>();
+  private readonly reading = new Map<string, { read: Promise<Fence | undefined>; sentAt: number }>();
 
   constructor(
     private readonly client: (region: string) => Client,
@@ -171,15 +175,40 @@ export class FenceView {
 
   private async read(region: string): Promise<Fence | undefined> {
     const hit = this.cache.get(region);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.fence;
-    const fence = await readFence(this.client(region), this.stateTable);
-    this.cache.set(region, { fence, at: this.now() });
-    return fence;
+    const age = hit ? this.now() - hit.at : Infinity;
+    if (hit && age < this.ttlMs) {
+      if (age >= this.ttlMs / 2) this.refresh(region).catch(() => undefined); // a failure here is met again when the cached fence expires
+      return hit.fence;
+    }
+    return this.refresh(region);
+  }
+
+  /** Reads a region's fence, joining a read in flight only if it was sent within the cache's lifetime. */
+  private refresh(region: string): Promise<Fence | undefined> {
+    const pending = this.reading.get(region);
+    if (pending && this.now() - pending.sentAt < this.ttlMs) return pending.read;
+    const sentAt = this.now();
+    const read = readFence(this.client(region), this.stateTable).then((fence) => {
+      this.remember(region, fence, sentAt);
+      return fence;
+    });
+    const entry = { read, sentAt };
+    this.reading.set(region, entry);
+    const done = () => this.reading.get(region) === entry && this.reading.delete(region);
+    read.then(done, done);
+    return read;
+  }
+
+  /** Keeps a fence read (or written) from `sentAt` on, unless a later read is already kept. */
+  private remember(region: string, fence: Fence | undefined, sentAt: number): void {
+    const held = this.cache.get(region);
+    if (!held || held.at <= sentAt) this.cache.set(region, { fence, at: sentAt });
   }
 
   private async create(region: string, fence: Fence): Promise<Fence> {
+    const sentAt = this.now();
     const held = (await raiseFence(this.client(region), this.stateTable, fence)).fence;
-    this.cache.set(region, { fence: held, at: this.now() });
+    this.remember(region, held, sentAt);
     return held;
   }
 

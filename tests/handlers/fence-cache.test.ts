@@ -1,0 +1,121 @@
+import { strict as assert } from 'node:assert';
+import { stateTableName } from '../../config/names';
+import type { Dynamo } from '../../handlers/dynamo';
+import { liteDynamo } from '../../handlers/dynamo-lite';
+import { FenceView, initialFence, nextFence, raiseFence } from '../../handlers/fence';
+import { ensureStateTable } from '../../local/tables';
+import { client, uniqueName } from '../support/ddb';
+
+const REGION = 'us-east-1';
+const TTL = 10_000;
+
+/** DynamoDB Local behind a gate: fence reads are counted, and held until released while `hold` is set. */
+function gatedDynamo() {
+  const real = liteDynamo(REGION);
+  const held: (() => void)[] = [];
+  const gate = {
+    reads: 0,
+    hold: false,
+    fail: false,
+    release: () => held.splice(0).forEach((go) => go()),
+    dynamo: {
+      async call(operation: string, input: object) {
+        if (operation === 'GetItem') {
+          gate.reads++;
+          if (gate.hold) await new Promise<void>((go) => held.push(go));
+          if (gate.fail) throw Object.assign(new Error('read refused'), { name: 'InternalServerError' });
+        }
+        return real.call(operation as never, input as never);
+      },
+    } as Dynamo,
+  };
+  return gate;
+}
+
+/** Waits (up to a generous bound) for what a background read does once answered. */
+const waitFor = async (done: () => boolean) => {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(done(), 'the condition was not met within 5 s');
+};
+
+describe('the fence cache of a link (DynamoDB Local)', () => {
+  let table: string;
+  let t: number;
+  let gate: ReturnType<typeof gatedDynamo>;
+  let view: FenceView;
+  const raise = (to: string) => raiseFence(liteDynamo(REGION), table, nextFence(initialFence(REGION), to, 0));
+
+  beforeEach(async () => {
+    const name = uniqueName('fc');
+    await ensureStateTable(client(REGION), name);
+    table = stateTableName(name);
+    t = 1_000_000;
+    gate = gatedDynamo();
+    view = new FenceView(() => gate.dynamo, table, TTL, () => t);
+    assert.equal((await view.source(REGION)).primary, REGION, 'the first call creates the first term');
+    gate.reads = 0;
+  });
+
+  it('serves a fence younger than half its lifetime without a read', async () => {
+    t += TTL / 2 - 1;
+    await view.source(REGION);
+    assert.equal(gate.reads, 0);
+  });
+
+  it('past half its lifetime, serves the cached fence at once and reads it again in the background', async () => {
+    await raise('eu-west-1');
+    t += TTL / 2;
+    gate.hold = true;
+    assert.equal((await view.source(REGION)).generation, 1, 'the batch does not wait for the read');
+    assert.equal((await view.source(REGION)).generation, 1);
+    assert.equal(gate.reads, 1, 'one background read at a time');
+    gate.hold = false;
+    gate.release();
+    await waitFor(() => (view as unknown as { reading: Map<string, unknown> }).reading.size === 0);
+    assert.equal((await view.source(REGION)).generation, 2, 'the next batch acts on the fence just read');
+    assert.equal(gate.reads, 1);
+  });
+
+  it('never serves a fence whose read was sent a lifetime ago: it waits for a new read, and not for an older one in flight', async () => {
+    await raise('eu-west-1');
+    t += TTL / 2;
+    gate.hold = true;
+    await view.source(REGION); // starts a background read, held at t0 + TTL/2
+    t += TTL / 2; // the cached fence (read at t0) has expired
+    const fresh = view.source(REGION);
+    assert.equal(gate.reads, 1, 'the read in flight was sent within the lifetime: it is joined');
+    t += TTL; // and now the one in flight is as old as a lifetime too
+    const newer = view.source(REGION);
+    assert.equal(gate.reads, 2, 'a read sent a lifetime ago is not joined: a new one is sent');
+    gate.hold = false;
+    gate.release();
+    assert.equal((await fresh).generation, 2);
+    assert.equal((await newer).generation, 2);
+  });
+
+  it('counts a fence\'s age from when its read was sent, not from when the answer came', async () => {
+    t += TTL; // expired: the next call reads
+    gate.hold = true;
+    const read = view.source(REGION);
+    t += TTL / 2; // the answer takes half a lifetime
+    gate.hold = false;
+    gate.release();
+    await read;
+    gate.hold = true;
+    await view.source(REGION);
+    assert.equal(gate.reads, 2, 'at half a lifetime since the read was sent, a background read starts');
+    gate.hold = false;
+    gate.release();
+  });
+
+  it('a failed background read costs no batch anything until the cached fence expires; then the batch fails', async () => {
+    gate.fail = true;
+    t += TTL / 2;
+    assert.equal((await view.source(REGION)).generation, 1);
+    await waitFor(() => (view as unknown as { reading: Map<string, unknown> }).reading.size === 0);
+    t += TTL / 2;
+    await assert.rejects(view.source(REGION), /read refused/);
+    gate.fail = false;
+    assert.equal((await view.source(REGION)).generation, 1, 'the next batch reads it');
+  });
+});
