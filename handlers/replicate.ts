@@ -10,7 +10,7 @@ import { EventError, ItemPlan, planBatch } from './plan';
 import { currentTerm, Fence, FenceView } from './fence';
 import { ReviewEntry, writeReviewEntries } from './review';
 import { classify } from './terms';
-import { readTombstones, tombstoneKey, TombstoneWrite, writeTombstone } from './tombstones';
+import { readTombstones, TombstoneWrite, writeTombstone } from './tombstones';
 import { encodeVersion, isNewer, sameVersion } from './versions';
 
 export interface AppliedEvent {
@@ -62,10 +62,11 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
       throw new EventError('event has no Records array: this function must be triggered by a DynamoDB stream event source mapping');
     }
     const rules = { ttlAttribute: config.ttlAttribute, nowSeconds: Math.floor(started / 1000) };
-    // The tombstone read stands before every write: it starts now, for every key of the batch in
-    // every target region, and runs while the fences are read and the batch is planned.
+    // The tombstone read stands before every write that is not a deletion: it starts now, for every
+    // key of the batch in every target region, runs while the fences are read and the batch is
+    // planned, and each item waits only for its own chunk of it.
     const state = dynamo(config.state.region);
-    const tombstoneRead = readTombstones(state, config.state, config.targets.map((t) => t.region), batchKeys(event.Records)).catch((err: Error) => err);
+    const tombstones = readTombstones(state, config.state, config.targets.map((t) => t.region), batchKeys(event.Records));
     // Without its own region's fence a link cannot tell the application's writes from echoes: fail the batch, Lambda retries.
     const sourceFence = await fences.source(source);
     const sorted = sortRecords(event.Records, source, sourceFence);
@@ -121,14 +122,17 @@ export function makeHandler(config: ReplicatorConfig, deps: HandlerDeps = {}): R
       ),
     );
     const writable = config.targets.filter((t) => admission.get(t.region) === 'write');
-    const tombstones = await tombstoneRead;
 
     /** One item to one region: its tombstone there decides what an absence means and which records are stale. */
     const replicateTo = async (item: ItemPlan, target: ReplicaTarget): Promise<LinkOutcome> => {
       let removeReplay = false;
       if (item.final) {
-        if (tombstones instanceof Error) return { status: 'failed', error: `tombstones not read: ${tombstones.name}: ${tombstones.message}` };
-        const deletedAt = tombstones.get(tombstoneKey(target.region, item.key));
+        let deletedAt;
+        try {
+          deletedAt = await tombstones.get(target.region, item.key);
+        } catch (err) {
+          return { status: 'failed', error: `tombstones not read: ${(err as Error).name}: ${(err as Error).message}` };
+        }
         if (deletedAt && !isNewer(item.version, deletedAt)) return { status: 'skipped', stored: deletedAt };
       } else {
         if (outOfTime()) return NOT_ATTEMPTED;

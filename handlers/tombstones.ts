@@ -26,30 +26,53 @@ export const tombstoneKey = (region: string, itemKey: string) => `tomb#${region}
 
 /** BatchGetItem requests of one read in flight at once. */
 const CHUNKS_AT_ONCE = 8;
+/**
+ * Items per BatchGetItem (all their target regions' tombstones), well under its 100 keys: a small
+ * chunk comes back sooner, and the items in it start writing while the next chunks are read.
+ */
+const ITEMS_PER_CHUNK = 16;
 
-/** The tombstones of these items in these regions, by `tombstoneKey`; strongly consistent. */
-export async function readTombstones(client: Client, state: ReplicaTarget, regions: readonly string[], itemKeys: readonly string[]): Promise<Map<string, Version>> {
-  const out = new Map<string, Version>();
-  const pks = [...new Set(regions.flatMap((r) => itemKeys.map((k) => tombstoneKey(r, k))))];
-  const chunks = [];
-  for (let i = 0; i < pks.length; i += BATCH_GET_LIMIT) chunks.push(pks.slice(i, i + BATCH_GET_LIMIT));
-  // Chunks at once (a few at a time for a large batch): this read stands before every write of the batch.
+/** The tombstones of a batch's items, read (strongly consistent) in chunks sent at once. */
+export interface TombstoneRead {
+  /** The deletion recorded for the item in the region, once its chunk is read; rejects if that chunk could not be. */
+  get(region: string, itemKey: string): Promise<Version | undefined>;
+}
+
+/** Starts reading the tombstones of these items in these regions; each item waits only for its own chunk. */
+export function readTombstones(client: Client, state: ReplicaTarget, regions: readonly string[], itemKeys: readonly string[]): TombstoneRead {
   const limit = limiter(CHUNKS_AT_ONCE);
-  await Promise.all(
-    chunks.map((chunk) => limit(async () => {
-      let keys = chunk.map((pk) => ({ pk: { S: pk } }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-        if (attempt > 8) throw new Error(`tombstones in ${state.tableName} stayed unprocessed after ${attempt} attempts (throttled)`);
-        const res = await client.call('BatchGetItem', { RequestItems: { [state.tableName]: { Keys: keys, ConsistentRead: true } } });
-        for (const item of res.Responses?.[state.tableName] ?? []) {
-          const version = decodeVersion(item.v?.S);
-          if (version && item.pk?.S) out.set(item.pk.S, version);
-        }
-        keys = (res.UnprocessedKeys?.[state.tableName]?.Keys ?? []) as typeof keys;
-      }
-    })),
-  );
+  const perChunk = Math.max(1, Math.min(ITEMS_PER_CHUNK, Math.floor(BATCH_GET_LIMIT / Math.max(1, regions.length))));
+  const chunkOf = new Map<string, Promise<Map<string, Version>>>();
+  const unique = [...new Set(itemKeys)];
+  for (let i = 0; i < unique.length; i += perChunk) {
+    const items = unique.slice(i, i + perChunk);
+    const read = limit(() => readChunk(client, state.tableName, regions.flatMap((r) => items.map((k) => tombstoneKey(r, k)))));
+    read.catch(() => undefined); // met by `get` of an item in the chunk, if any asks
+    for (const k of items) chunkOf.set(k, read);
+  }
+  return {
+    async get(region, itemKey) {
+      const chunk = chunkOf.get(itemKey);
+      if (!chunk) throw new Error(`no tombstone read was started for this item (key ${itemKey})`);
+      return (await chunk).get(tombstoneKey(region, itemKey));
+    },
+  };
+}
+
+/** One BatchGetItem of tombstones, its unprocessed keys retried with backoff. */
+async function readChunk(client: Client, tableName: string, pks: readonly string[]): Promise<Map<string, Version>> {
+  const out = new Map<string, Version>();
+  let keys = pks.map((pk) => ({ pk: { S: pk } }));
+  for (let attempt = 0; keys.length > 0; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+    if (attempt > 8) throw new Error(`tombstones in ${tableName} stayed unprocessed after ${attempt} attempts (throttled)`);
+    const res = await client.call('BatchGetItem', { RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } });
+    for (const item of res.Responses?.[tableName] ?? []) {
+      const version = decodeVersion(item.v?.S);
+      if (version && item.pk?.S) out.set(item.pk.S, version);
+    }
+    keys = (res.UnprocessedKeys?.[tableName]?.Keys ?? []) as typeof keys;
+  }
   return out;
 }
 
