@@ -48,9 +48,12 @@ export function dynamoEndpoint(env: Env = process.env): string | undefined {
  * marshalling, so numbers keep every digit. Binaries are base64 on the wire and Uint8Array here.
  */
 export function liteDynamo(region: string, opts: LiteOptions = {}): Dynamo {
-  // aws-lite reads AWS_ENDPOINT_URL itself: where the variables are to be ignored, name AWS's endpoint.
-  const endpoint = opts.endpoint ?? dynamoEndpoint() ?? (ignoresEndpointVariables() ? `https://dynamodb.${region}.amazonaws.com` : undefined);
+  // Named on every request, AWS's own where none is set (as aws4 names it): aws-lite reads
+  // AWS_ENDPOINT_URL itself otherwise, and a request without one costs it a thrown URL error.
+  const endpoint = opts.endpoint ?? dynamoEndpoint() ?? `https://dynamodb.${region}.amazonaws.com`;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // aws-lite reads a request's own `endpoint` (its types leave it out).
+  const perRequest: object = { endpoint };
   let client: Promise<Client> | undefined;
   const connect = () =>
     (client ??= awsLite({
@@ -58,7 +61,7 @@ export function liteDynamo(region: string, opts: LiteOptions = {}): Dynamo {
       keepAlive: true,
       // Parse replies as plain JSON: aws-lite would otherwise try to unmarshall every DynamoDB JSON reply.
       responseContentType: 'application/json',
-      ...(endpoint && { endpoint }),
+      endpoint,
       ...(opts.retries !== undefined && { retries: opts.retries }),
       ...opts.credentials,
     }).catch((err) => {
@@ -76,6 +79,7 @@ export function liteDynamo(region: string, opts: LiteOptions = {}): Dynamo {
       try {
         const sent = aws({
           service: 'dynamodb',
+          ...perRequest,
           headers: { 'X-Amz-Target': `DynamoDB_20120810.${operation}`, 'content-type': 'application/x-amz-json-1.0' },
           awsjson: false,
           payload: toWire(input) as Record<string, unknown>,

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, IncomingHttpHeaders, request } from 'node:http';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { ClientRequest, createServer, IncomingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,9 +137,22 @@ describe('the deployed DynamoDB client: aws-lite behind the port (DynamoDB Local
     process.env.AWS_ENDPOINT_URL = proxy.endpoint;
     try {
       process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS = 'true';
-      // AWS itself cannot be reached from here: the call fails, and the proxy saw nothing.
-      await assert.rejects(liteDynamo(REGION, { retries: 0, timeoutMs: 3000 }).call('GetItem', { TableName: table, Key: { pk: { S: 'x' } } }));
+      // AWS itself cannot be reached from here: the call fails, and the proxy saw nothing. Node's
+      // own diagnostics channel shows where the request went: AWS's endpoint, signed for the region.
+      const sent: { host: string; protocol: string; port: unknown; authorization: string }[] = [];
+      const onStart = (m: unknown) => {
+        const r = (m as { request: ClientRequest }).request;
+        sent.push({ host: r.host, protocol: r.protocol, port: (r as unknown as { agent?: { defaultPort?: number } }).agent?.defaultPort, authorization: String(r.getHeader('authorization')) });
+      };
+      subscribe('http.client.request.start', onStart);
+      try {
+        await assert.rejects(liteDynamo('eu-west-1', { retries: 0, timeoutMs: 3000 }).call('GetItem', { TableName: table, Key: { pk: { S: 'x' } } }));
+      } finally {
+        unsubscribe('http.client.request.start', onStart);
+      }
       assert.equal(proxy.stats.forwarded, 0);
+      assert.deepEqual(sent.map(({ authorization, ...r }) => r), [{ host: 'dynamodb.eu-west-1.amazonaws.com', protocol: 'https:', port: 443 }]);
+      assert.match(sent[0]!.authorization, /Credential=[^/]+\/\d{8}\/eu-west-1\/dynamodb\/aws4_request/);
       delete process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
       await liteDynamo(REGION).call('GetItem', { TableName: table, Key: { pk: { S: 'x' } } });
       assert.equal(proxy.stats.forwarded, 1, 'without the flag, AWS_ENDPOINT_URL is used');
