@@ -3,9 +3,10 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { liteDynamo } from '../handlers/dynamo-lite';
 import { startDynamoDbLocal, useLocalEndpoint } from '../local/dynamodb-local';
 import { EventSourceMappingEmulator } from '../local/esm/emulator';
+import { StreamClock } from '../local/esm/stream-clock';
+import { PacedStream } from './paced-stream';
 import { PROJECT_MAPPING } from '../local/pipeline';
 import { percentile } from '../local/replication-stats';
 import { createRegionalTable, ensureStateTable } from '../local/tables';
@@ -107,9 +108,12 @@ export interface Pass {
   mappingMs: number;
 }
 
-/** The stream from its start through a fresh mapping into the function; timed from the first invocation to the end of the last. */
-async function replay(streamArn: string, fn: FunctionInstance, onInvoked?: (event: DynamoDBStreamEvent, atMs: number) => void, until?: () => boolean): Promise<Pass> {
-  const streams = new DynamoDBStreamsClient({ region: SOURCE });
+/**
+ * The stream from its start through a fresh mapping into the function (DynamoDB Local's stream, or a
+ * paced one started just before); timed from the first invocation to the end of the last.
+ */
+async function replay(streamArn: string, fn: FunctionInstance, paced?: { stream: PacedStream; onInvoked?: (event: DynamoDBStreamEvent, atMs: number) => void }): Promise<Pass> {
+  const own = paced ? undefined : new DynamoDBStreamsClient({ region: SOURCE });
   let first = 0;
   let last = 0;
   let busy = 0;
@@ -120,7 +124,9 @@ async function replay(streamArn: string, fn: FunctionInstance, onInvoked?: (even
     ...PROJECT_MAPPING,
     streamArn,
     region: SOURCE,
-    streams,
+    streams: paced?.stream.client ?? own!,
+    // A paced stream's records are stamped when the mapping first sees them, as they arrive.
+    ...(paced && { streamClock: new StreamClock(streamArn, SOURCE) }),
     log: () => undefined,
     invoke: async (event) => {
       const t = performance.now();
@@ -130,16 +136,17 @@ async function replay(streamArn: string, fn: FunctionInstance, onInvoked?: (even
       last = performance.now();
       busy += last - t;
       handlerMs += reply.handlerMs;
-      onInvoked?.(event, Date.now());
+      paced?.onInvoked?.(event, Date.now());
       return reply.response;
     },
   }).start();
   try {
-    if (until) while (!until()) await new Promise((r) => setTimeout(r, 20));
+    // Idle before the last record is released is only a pause between arrivals.
+    if (paced) while (Date.now() < paced.stream.releasedAt(paced.stream.records.length - 1)) await new Promise((r) => setTimeout(r, 20));
     await mapping.waitForIdle(600_000);
   } finally {
     await mapping.stop();
-    streams.destroy();
+    own?.destroy();
   }
   const invocations = mapping.stats.invocations;
   return { records: mapping.stats.recordsCommitted, seconds: (last - first) / 1000, cpuMs: (fn.cpuMicros - (cpuFirst < 0 ? cpu0 : cpuFirst)) / 1000, invocations, invocationMs: handlerMs / Math.max(1, invocations), mappingMs: busy / Math.max(1, invocations) };
@@ -167,7 +174,7 @@ export interface LambdaShapedOptions {
   readonly workload: Workload;
   readonly clients: readonly BenchClient[];
   readonly memories: readonly (number | null)[];
-  /** Live traffic for the lag figure: records a second, for how long, through which client and memory. */
+  /** The lag figure: records arriving a second, for how long, through which client and memory. */
   readonly lag: { readonly perSecond: number; readonly seconds: number; readonly client: BenchClient; readonly memoryMb: number };
   readonly say: (line: string) => void;
 }
@@ -177,6 +184,8 @@ export interface LambdaShapedOptions {
  * Lambda gives the memory, batches of 100 from one shard (ParallelizationFactor 1) to two replica
  * regions behind the round trip (a stand-in per region, each in its own process, answers writes
  * itself and forwards the fence reads to DynamoDB Local), its own region's state table in-region.
+ * The mapping reads the backlog from a paced stream holding all of it (bench/paced-stream.ts), so
+ * the rate is the function's and the mapping's; once, the same through DynamoDB Local's stream.
  */
 export async function lambdaShaped(o: LambdaShapedOptions) {
   const ddb = await startDynamoDbLocal();
@@ -194,33 +203,41 @@ export async function lambdaShaped(o: LambdaShapedOptions) {
     BENCH_REMOTE_ENDPOINTS: JSON.stringify(Object.fromEntries(REPLICAS.map((r, i) => [r, answers[i]!.endpoint]))),
   });
   try {
-    // Live traffic first, on the fresh engine: DynamoDB Local's writes slow down as its streams grow.
-    const lag = await liveLag(o, envFor);
+    // The lag first, on the fresh engine: DynamoDB Local slows down as its streams grow.
+    const lag = await pacedLag(o, envFor);
     o.say(
-      `Lambda-shaped lag, ${o.lag.client} at ${o.lag.memoryMb} MB, ${lag.sentPerSecond} records/s sent (${o.lag.perSecond} offered): p50 ${lag.p50} ms, p99 ${lag.p99} ms over ${lag.replicated} records`,
+      `Lambda-shaped lag, ${o.lag.client} at ${o.lag.memoryMb} MB, records arriving at ${o.lag.perSecond}/s: p50 ${lag.p50} ms, p99 ${lag.p99} ms over ${lag.replicated} records (${lag.recordsPerInvocation} per invocation)`,
     );
     const name = `lambda-${process.pid}`;
     const streamArn = await createTables(name);
     await writeWorkload(clientsFor()(SOURCE), name, o.workload);
+    const backlog = await pacedStream(streamArn, o.workload.records, Infinity);
     const rows: LambdaShapedRow[] = [];
+    let throughEngineStream: { memoryMb: number; recordsPerSecond: number } | undefined;
     for (const client of o.clients) {
       for (const memoryMb of o.memories) {
         const { fn, quota } = await FunctionInstance.start(client, memoryMb, envFor(name));
         try {
-          await replay(streamArn, fn); // warms the JIT and the connections, as a busy function is
+          await replay(streamArn, fn, { stream: backlog.start() }); // warms the JIT and the connections, as a busy function is
           const throttled0 = fn.quota?.throttledMs() ?? 0;
-          const pass = await replay(streamArn, fn);
+          const pass = await replay(streamArn, fn, { stream: backlog.start() });
           const row = toRow(client, memoryMb, quota, pass, (fn.quota?.throttledMs() ?? 0) - throttled0);
           rows.push(row);
           o.say(
             `Lambda-shaped, ${client} at ${memoryMb ?? 'a full core'}${memoryMb ? ' MB' : ''}: ${row.recordsPerSecond} records/s${row.projectedRecordsPerSecond !== null ? ` (projected ${row.projectedRecordsPerSecond}/s: ${quota})` : ''}, ${row.cpuMsPerRecord} ms CPU per record, ${row.cpuMsPerReplicaWrite} per replica write, ${row.invocationMs} ms per invocation (${row.mappingMs} as the mapping saw it)`,
           );
+          if (client === o.lag.client && memoryMb === o.lag.memoryMb) {
+            // The same through DynamoDB Local's own stream: its reads between batches count too.
+            const viaEngine = await replay(streamArn, fn);
+            throughEngineStream = { memoryMb, recordsPerSecond: Math.round(viaEngine.records / viaEngine.seconds) };
+            o.say(`Lambda-shaped, ${client} at ${memoryMb} MB, reading DynamoDB Local's stream: ${throughEngineStream.recordsPerSecond} records/s`);
+          }
         } finally {
           await fn.stop();
         }
       }
     }
-    return { rows, lag: { ...o.lag, ...lag } };
+    return { rows, lag: { ...o.lag, ...lag }, throughEngineStream };
   } finally {
     for (const a of answers) a.stop();
     await ddb.stop();
@@ -255,59 +272,51 @@ export function toRow(client: BenchClient, memoryMb: number | null, quota: strin
   };
 }
 
+/** The stream of `count` records already written, as a paced stream at `perSecond` (not started). */
+async function pacedStream(streamArn: string, count: number, perSecond: number): Promise<PacedStream> {
+  const streams = new DynamoDBStreamsClient({ region: SOURCE });
+  try {
+    return await PacedStream.load(streams, streamArn, count, perSecond);
+  } finally {
+    streams.destroy();
+  }
+}
+
 /**
- * Live writes at a fixed rate into a new source table while the function replicates them. Lag of
- * a record: the end of the invocation that carried it minus its source write's acknowledgement
- * (the replica writes were acknowledged before the invocation ended, so this errs high).
+ * Lag at a fixed arrival rate: a backlog of the workload is written first, the function is warmed
+ * on it, and then its records reach a fresh mapping at `perSecond` (bench/paced-stream.ts). Lag of
+ * a record: the end of the invocation that carried it minus its arrival (the replica writes were
+ * acknowledged before the invocation ended, so this errs high).
  */
-async function liveLag(o: LambdaShapedOptions, envFor: (name: string) => NodeJS.ProcessEnv) {
+async function pacedLag(o: LambdaShapedOptions, envFor: (name: string) => NodeJS.ProcessEnv) {
   const name = `lag-${process.pid}`;
   const streamArn = await createTables(name);
-  const { fn } = await FunctionInstance.start(o.lag.client, o.lag.memoryMb, envFor(name));
-  const source = liteDynamo(SOURCE);
   const total = Math.round(o.lag.perSecond * o.lag.seconds);
-  const acked: number[] = [];
-  const carried: [number, number][] = [];
+  await writeWorkload(clientsFor()(SOURCE), name, { ...o.workload, records: total });
+  const stream = await pacedStream(streamArn, total, o.lag.perSecond);
+  const arrival = new Map(stream.records.map((r, i) => [r.dynamodb!.SequenceNumber!, i]));
+  const { fn } = await FunctionInstance.start(o.lag.client, o.lag.memoryMb, envFor(name));
+  const lags: number[] = [];
   const seen = new Set<string>();
-  const payload = 'x'.repeat(o.workload.itemBytes);
-  let done = false;
-  let sentPerSecond = 0;
-  const writer = (async () => {
-    const started = Date.now();
-    const inFlight: Promise<unknown>[] = [];
-    for (let next = 0; next < total; ) {
-      const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * o.lag.perSecond));
-      for (; next < due; next++) {
-        const i = next;
-        inFlight.push(source.call('PutItem', { TableName: name, Item: { pk: { S: `live-${i}` }, n: { N: String(i) }, payload: { S: payload } } }).then(() => (acked[i] = Date.now())));
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    sentPerSecond = Math.round(total / ((Date.now() - started) / 1000));
-    await Promise.all(inFlight);
-    done = true;
-  })();
+  let pass: Pass;
   try {
-    await replay(
-      streamArn,
-      fn,
-      (event, at) => {
+    await replay(streamArn, fn, { stream: (await pacedStream(streamArn, total, Infinity)).start() }); // a function taking 1,000 records a second is warm
+    stream.start();
+    pass = await replay(streamArn, fn, {
+      stream,
+      onInvoked: (event, at) => {
         for (const r of event.Records) {
           const seq = r.dynamodb!.SequenceNumber!;
           if (seen.has(seq)) continue;
           seen.add(seq);
-          carried.push([Number(r.dynamodb!.NewImage!.n!.N), at]);
+          lags.push(at - stream.releasedAt(arrival.get(seq)!));
         }
       },
-      () => done,
-    );
-    await writer;
+    });
   } finally {
     await fn.stop();
   }
-  // A record can be read from the stream before its write's acknowledgement arrives: that counts as no lag.
-  const lags = carried.map(([i, at]) => Math.max(0, at - (acked[i] ?? at)));
-  return { sentPerSecond, records: total, replicated: lags.length, p50: percentile(lags, 50) ?? null, p99: percentile(lags, 99) ?? null };
+  return { records: total, replicated: lags.length, recordsPerInvocation: +(pass.records / pass.invocations).toFixed(1), p50: percentile(lags, 50) ?? null, p99: percentile(lags, 99) ?? null };
 }
 
 export { FULL_VCPU_MB };
