@@ -39,7 +39,9 @@ export interface TombstoneRead {
 }
 
 /** Starts reading the tombstones of these items in these regions; each item waits only for its own chunk. */
-export function readTombstones(client: Client, state: ReplicaTarget, regions: readonly string[], itemKeys: readonly string[]): TombstoneRead {
+export function readTombstones(client: Client, state: ReplicaTarget, targetRegions: readonly string[], itemKeys: readonly string[]): TombstoneRead {
+  // Tombstones are per region: two replica tables in one region share them (and BatchGetItem refuses a key twice).
+  const regions = [...new Set(targetRegions)];
   const limit = limiter(CHUNKS_AT_ONCE);
   const perChunk = Math.max(1, Math.min(ITEMS_PER_CHUNK, Math.floor(BATCH_GET_LIMIT / Math.max(1, regions.length))));
   const chunkOf = new Map<string, Promise<Map<string, Version>>>();
@@ -53,7 +55,7 @@ export function readTombstones(client: Client, state: ReplicaTarget, regions: re
   return {
     async get(region, itemKey) {
       const chunk = chunkOf.get(itemKey);
-      if (!chunk) throw new Error(`no tombstone read was started for this item (key ${itemKey})`);
+      if (!chunk || !regions.includes(region)) throw new Error(`no tombstone read was started for this item in ${region} (key ${itemKey})`);
       return (await chunk).get(tombstoneKey(region, itemKey));
     },
   };

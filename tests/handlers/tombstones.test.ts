@@ -56,6 +56,15 @@ describe('tombstones: the batch read (DynamoDB Local)', () => {
     }
     assert.ok(g.reads > 1, `70 items in two regions are read in several chunks (${g.reads})`);
     await assert.rejects(read.get(EU, '{"pk":{"S":"never-asked"}}'), /no tombstone read was started/);
+    await assert.rejects(read.get('us-west-2', keys[0]!), /no tombstone read was started for this item in us-west-2/, 'nor reads one as absent in a region it did not read');
+  });
+
+  it('reads a region once for two replica tables in it (BatchGetItem refuses a key listed twice)', async () => {
+    const db = liteDynamo(SOURCE);
+    await writeTombstone(db, state, EU, 'k', v(5), 1);
+    const read = readTombstones(db, state, [EU, EU, AP], ['k', 'other']);
+    assert.deepEqual(await read.get(EU, 'k'), v(5));
+    assert.equal(await read.get(AP, 'k'), undefined);
   });
 
   it('answers an item as soon as its own chunk is read, while another is still out', async () => {
@@ -111,14 +120,17 @@ describe('tombstones: the handler when the read fails (DynamoDB Local)', () => {
     await h.put({ pk: 'new', v: 1 });
     const event = await h.tap.event();
     refuse = true;
-    const res = await h.handler(event);
-    const upsert = event.Records.find((r) => r.eventName === 'INSERT')!;
-    assert.deepEqual(res.batchItemFailures, [{ itemIdentifier: upsert.dynamodb!.SequenceNumber }]);
-    assert.equal(await h.getRaw(EU, { pk: 'gone' }), undefined, 'the deletion was applied');
-    assert.equal(await h.getRaw(EU, { pk: 'new' }), undefined, 'the upsert waits for its retry');
-    const failures = h.logs.filter((l) => l.msg === 'apply failed');
-    assert.equal(failures.length, 2);
-    assert.match(String(failures[0]!.error), /^tombstones not read: InternalServerError: read refused$/);
-    h.close();
+    try {
+      const res = await h.handler(event);
+      const upsert = event.Records.find((r) => r.eventName === 'INSERT')!;
+      assert.deepEqual(res.batchItemFailures, [{ itemIdentifier: upsert.dynamodb!.SequenceNumber }]);
+      assert.equal(await h.getRaw(EU, { pk: 'gone' }), undefined, 'the deletion was applied');
+      assert.equal(await h.getRaw(EU, { pk: 'new' }), undefined, 'the upsert waits for its retry');
+      const failures = h.logs.filter((l) => l.msg === 'apply failed');
+      assert.equal(failures.length, 2);
+      assert.match(String(failures[0]!.error), /^tombstones not read: InternalServerError: read refused$/);
+    } finally {
+      h.close();
+    }
   });
 });
