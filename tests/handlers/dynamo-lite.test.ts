@@ -139,10 +139,11 @@ describe('the deployed DynamoDB client: aws-lite behind the port (DynamoDB Local
       process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS = 'true';
       // AWS itself cannot be reached from here: the call fails, and the proxy saw nothing. Node's
       // own diagnostics channel shows where the request went: AWS's endpoint, signed for the region.
-      const sent: { host: string; protocol: string; port: unknown; authorization: string }[] = [];
+      const sent: { host: string; protocol: string; authorization: string }[] = [];
       const onStart = (m: unknown) => {
         const r = (m as { request: ClientRequest }).request;
-        sent.push({ host: r.host, protocol: r.protocol, port: (r as unknown as { agent?: { defaultPort?: number } }).agent?.defaultPort, authorization: String(r.getHeader('authorization')) });
+        // Requests to AWS only: anything else in the process may be talking to DynamoDB Local meanwhile.
+        if (r.host.endsWith('.amazonaws.com')) sent.push({ host: r.host, protocol: r.protocol, authorization: String(r.getHeader('authorization')) });
       };
       subscribe('http.client.request.start', onStart);
       try {
@@ -151,7 +152,7 @@ describe('the deployed DynamoDB client: aws-lite behind the port (DynamoDB Local
         unsubscribe('http.client.request.start', onStart);
       }
       assert.equal(proxy.stats.forwarded, 0);
-      assert.deepEqual(sent.map(({ authorization, ...r }) => r), [{ host: 'dynamodb.eu-west-1.amazonaws.com', protocol: 'https:', port: 443 }]);
+      assert.deepEqual(sent.map(({ authorization, ...r }) => r), [{ host: 'dynamodb.eu-west-1.amazonaws.com', protocol: 'https:' }]);
       assert.match(sent[0]!.authorization, /Credential=[^/]+\/\d{8}\/eu-west-1\/dynamodb\/aws4_request/);
       delete process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
       await liteDynamo(REGION).call('GetItem', { TableName: table, Key: { pk: { S: 'x' } } });

@@ -9,7 +9,7 @@ import { client, uniqueName } from '../support/ddb';
 const REGION = 'us-east-1';
 const TTL = 10_000;
 
-/** DynamoDB Local behind a gate: fence reads are counted, and held until released while `hold` is set. */
+/** DynamoDB Local behind a gate: fence reads are counted, and their answers held until released while `hold` is set. */
 function gatedDynamo() {
   const real = liteDynamo(REGION);
   const held: (() => void)[] = [];
@@ -17,25 +17,32 @@ function gatedDynamo() {
     reads: 0,
     hold: false,
     fail: false,
+    /** The last fence read's answer from DynamoDB Local, before the gate. */
+    lastAnswer: Promise.resolve() as Promise<unknown>,
     release: () => held.splice(0).forEach((go) => go()),
+    /** Lets only the newest held answer through. */
+    releaseNewest: () => held.pop()?.(),
     dynamo: {
       async call(operation: string, input: object) {
-        if (operation === 'GetItem') {
-          gate.reads++;
-          if (gate.hold) await new Promise<void>((go) => held.push(go));
-          if (gate.fail) throw Object.assign(new Error('read refused'), { name: 'InternalServerError' });
-        }
-        return real.call(operation as never, input as never);
+        if (operation !== 'GetItem') return real.call(operation as never, input as never);
+        gate.reads++;
+        const answer = real.call(operation as never, input as never);
+        gate.lastAnswer = answer.catch(() => undefined);
+        if (gate.hold) await new Promise<void>((go) => held.push(go));
+        if (gate.fail) throw Object.assign(new Error('read refused'), { name: 'InternalServerError' });
+        return answer;
       },
     } as Dynamo,
   };
   return gate;
 }
 
-/** Waits (up to a generous bound) for what a background read does once answered. */
-const waitFor = async (done: () => boolean) => {
-  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(done(), 'the condition was not met within 5 s');
+/** The read the view has in flight for the region, settled (a background read nobody awaits). */
+const settled = async (view: FenceView) => {
+  const inFlight = (view as unknown as { reading: Map<string, { read: Promise<unknown> }> }).reading.get(REGION);
+  await inFlight?.read.catch(() => undefined);
+  await new Promise((r) => setImmediate(r)); // its bookkeeping runs in the turn it settles
+  assert.equal((view as unknown as { reading: Map<string, unknown> }).reading.size, 0);
 };
 
 describe('the fence cache of a link (DynamoDB Local)', () => {
@@ -71,7 +78,7 @@ describe('the fence cache of a link (DynamoDB Local)', () => {
     assert.equal(gate.reads, 1, 'one background read at a time');
     gate.hold = false;
     gate.release();
-    await waitFor(() => (view as unknown as { reading: Map<string, unknown> }).reading.size === 0);
+    await settled(view);
     assert.equal((await view.source(REGION)).generation, 2, 'the next batch acts on the fence just read');
     assert.equal(gate.reads, 1);
   });
@@ -93,6 +100,24 @@ describe('the fence cache of a link (DynamoDB Local)', () => {
     assert.equal((await newer).generation, 2);
   });
 
+  it('keeps the newer read when an older one answers after it', async () => {
+    gate.hold = true;
+    t += TTL; // expired
+    const older = view.source(REGION); // sent now
+    await gate.lastAnswer; // DynamoDB Local answered it (generation 1); the gate holds the answer
+    await raise('eu-west-1');
+    t += TTL; // the one in flight is a lifetime old: a new read is sent
+    const newer = view.source(REGION);
+    assert.equal(gate.reads, 2);
+    gate.releaseNewest();
+    assert.equal((await newer).generation, 2);
+    gate.release();
+    assert.equal((await older).generation, 1, 'the older read answers late, with what it read');
+    gate.hold = false;
+    assert.equal((await view.source(REGION)).generation, 2, 'the cache holds the newer read');
+    assert.equal(gate.reads, 2);
+  });
+
   it('counts a fence\'s age from when its read was sent, not from when the answer came', async () => {
     t += TTL; // expired: the next call reads
     gate.hold = true;
@@ -112,7 +137,7 @@ describe('the fence cache of a link (DynamoDB Local)', () => {
     gate.fail = true;
     t += TTL / 2;
     assert.equal((await view.source(REGION)).generation, 1);
-    await waitFor(() => (view as unknown as { reading: Map<string, unknown> }).reading.size === 0);
+    await settled(view);
     t += TTL / 2;
     await assert.rejects(view.source(REGION), /read refused/);
     gate.fail = false;
