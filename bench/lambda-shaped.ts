@@ -1,5 +1,5 @@
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -112,7 +112,7 @@ export interface Pass {
  * The stream from its start through a fresh mapping into the function (DynamoDB Local's stream, or a
  * paced one started just before); timed from the first invocation to the end of the last.
  */
-async function replay(streamArn: string, fn: FunctionInstance, paced?: { stream: PacedStream; onInvoked?: (event: DynamoDBStreamEvent, atMs: number) => void }): Promise<Pass> {
+async function replay(streamArn: string, fn: FunctionInstance, paced?: { stream: PacedStream; onInvoked?: (event: DynamoDBStreamEvent, response: DynamoDBBatchResponse, atMs: number) => void }): Promise<Pass> {
   const own = paced ? undefined : new DynamoDBStreamsClient({ region: SOURCE });
   let first = 0;
   let last = 0;
@@ -136,7 +136,7 @@ async function replay(streamArn: string, fn: FunctionInstance, paced?: { stream:
       last = performance.now();
       busy += last - t;
       handlerMs += reply.handlerMs;
-      paced?.onInvoked?.(event, Date.now());
+      paced?.onInvoked?.(event, reply.response, Date.now());
       return reply.response;
     },
   }).start();
@@ -304,9 +304,12 @@ async function pacedLag(o: LambdaShapedOptions, envFor: (name: string) => NodeJS
     stream.start();
     pass = await replay(streamArn, fn, {
       stream,
-      onInvoked: (event, at) => {
+      onInvoked: (event, response, at) => {
+        // A record counts at the invocation that carried it without failing it (the mapping retries from the first failure).
+        const failed = new Set(response.batchItemFailures?.map((f) => f.itemIdentifier));
         for (const r of event.Records) {
           const seq = r.dynamodb!.SequenceNumber!;
+          if (failed.has(seq)) break;
           if (seen.has(seq)) continue;
           seen.add(seq);
           lags.push(at - stream.releasedAt(arrival.get(seq)!));
