@@ -44,19 +44,20 @@ export function readTombstones(client: Client, state: ReplicaTarget, targetRegio
   const regions = [...new Set(targetRegions)];
   const limit = limiter(CHUNKS_AT_ONCE);
   const perChunk = Math.max(1, Math.min(ITEMS_PER_CHUNK, Math.floor(BATCH_GET_LIMIT / Math.max(1, regions.length))));
-  const chunkOf = new Map<string, Promise<Map<string, Version>>>();
+  // Per region and item: its tombstone's key (hashed once) and the chunk that reads it.
+  const reads = new Map<string, { readonly pk: string; readonly chunk: Promise<Map<string, Version>> }>();
   const unique = [...new Set(itemKeys)];
   for (let i = 0; i < unique.length; i += perChunk) {
-    const items = unique.slice(i, i + perChunk);
-    const read = limit(() => readChunk(client, state.tableName, regions.flatMap((r) => items.map((k) => tombstoneKey(r, k)))));
-    read.catch(() => undefined); // met by `get` of an item in the chunk, if any asks
-    for (const k of items) chunkOf.set(k, read);
+    const entries = regions.flatMap((r) => unique.slice(i, i + perChunk).map((k) => ({ at: `${r}\n${k}`, pk: tombstoneKey(r, k) })));
+    const chunk = limit(() => readChunk(client, state.tableName, entries.map((e) => e.pk)));
+    chunk.catch(() => undefined); // met by `get` of an item in the chunk, if any asks
+    for (const e of entries) reads.set(e.at, { pk: e.pk, chunk });
   }
   return {
     async get(region, itemKey) {
-      const chunk = chunkOf.get(itemKey);
-      if (!chunk || !regions.includes(region)) throw new Error(`no tombstone read was started for this item in ${region} (key ${itemKey})`);
-      return (await chunk).get(tombstoneKey(region, itemKey));
+      const read = reads.get(`${region}\n${itemKey}`);
+      if (!read) throw new Error(`no tombstone read was started for this item in ${region} (key ${itemKey})`);
+      return (await read.chunk).get(read.pk);
     },
   };
 }
