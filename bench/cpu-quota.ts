@@ -32,8 +32,8 @@ export function cpuQuota(name: string, share: number): CpuQuota | { readonly una
     writeFileSync(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
     writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(Math.round(PERIOD_US * share)));
     // A group competes for the CPU as one task of weight cpu.shares (default 1,024, a task at nice 0),
-    // whatever its processes' own priority: give it the weight of this process's priority, so the
-    // quota is the only limit on it, as Lambda's is, and not the stand-ins sharing this machine.
+    // whatever its processes' own priority: give it the weight of this process's priority, so it
+    // competes as the benchmark's other processes do, not below the stand-ins sharing this machine.
     writeFileSync(join(dir, 'cpu.shares'), String(niceWeight(getPriority())));
   } catch (err) {
     try {

@@ -211,7 +211,7 @@ export async function lambdaShaped(o: LambdaShapedOptions) {
     const name = `lambda-${process.pid}`;
     const streamArn = await createTables(name);
     await writeWorkload(clientsFor()(SOURCE), name, o.workload);
-    const backlog = await pacedStream(streamArn, o.workload.records, Infinity);
+    const backlog = await backlogOf(streamArn, o.workload.records);
     const rows: LambdaShapedRow[] = [];
     let throughEngineStream: { memoryMb: number; recordsPerSecond: number } | undefined;
     for (const client of o.clients) {
@@ -272,11 +272,11 @@ export function toRow(client: BenchClient, memoryMb: number | null, quota: strin
   };
 }
 
-/** The stream of `count` records already written, as a paced stream at `perSecond` (not started). */
-async function pacedStream(streamArn: string, count: number, perSecond: number): Promise<PacedStream> {
+/** The stream of `count` records already written, as a paced stream holding all of them at once (not started). */
+async function backlogOf(streamArn: string, count: number): Promise<PacedStream> {
   const streams = new DynamoDBStreamsClient({ region: SOURCE });
   try {
-    return await PacedStream.load(streams, streamArn, count, perSecond);
+    return await PacedStream.load(streams, streamArn, count, Infinity);
   } finally {
     streams.destroy();
   }
@@ -293,14 +293,15 @@ async function pacedLag(o: LambdaShapedOptions, envFor: (name: string) => NodeJS
   const streamArn = await createTables(name);
   const total = Math.round(o.lag.perSecond * o.lag.seconds);
   await writeWorkload(clientsFor()(SOURCE), name, { ...o.workload, records: total });
-  const stream = await pacedStream(streamArn, total, o.lag.perSecond);
+  const backlog = await backlogOf(streamArn, total);
+  const stream = backlog.at(o.lag.perSecond);
   const arrival = new Map(stream.records.map((r, i) => [r.dynamodb!.SequenceNumber!, i]));
   const { fn } = await FunctionInstance.start(o.lag.client, o.lag.memoryMb, envFor(name));
   const lags: number[] = [];
   const seen = new Set<string>();
   let pass: Pass;
   try {
-    await replay(streamArn, fn, { stream: (await pacedStream(streamArn, total, Infinity)).start() }); // a function taking 1,000 records a second is warm
+    await replay(streamArn, fn, { stream: backlog.start() }); // a function taking 1,000 records a second is warm
     stream.start();
     pass = await replay(streamArn, fn, {
       stream,

@@ -35,6 +35,11 @@ export class PacedStream {
     return new PacedStream(d, shardId, records, perSecond, now);
   }
 
+  /** The same records, arriving at another rate. */
+  at(perSecond: number): PacedStream {
+    return new PacedStream(this.description, this.shardId, this.records, perSecond, this.now);
+  }
+
   /** Starts the clock: record i is readable from `now + i / rate` on. */
   start(): this {
     this.startedAt = this.now();

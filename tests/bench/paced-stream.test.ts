@@ -46,6 +46,9 @@ describe('npm run bench: the paced stream the Lambda-shaped runs read (DynamoDB 
     const it = (await s.client.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: 'x', ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
     assert.equal((await s.client.send(new GetRecordsCommand({ ShardIterator: it }))).Records?.length, 25);
     assert.equal(s.releasedAt(24), s.startedAt);
+    const slow = s.at(100).start();
+    assert.equal(slow.records, s.records, 'the same records, not read again');
+    assert.equal((await slow.client.send(new GetRecordsCommand({ ShardIterator: it }))).Records?.length, 1, 'at their own rate');
     await assert.rejects(PacedStream.load(streams, streamArn, 30, 100), /the stream held 25 records, not the 30 written/);
   });
 });
